@@ -1,0 +1,51 @@
+# authgate — the two commands of the README, and the developer's others.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test check lint bench soak clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+## make run: install, initialise the SQLite database and keys, seed a demo client and user, serve on :8000
+run: $(STAMP)
+	$(BIN)/authgate db upgrade
+	$(BIN)/authgate demo
+	$(BIN)/authgate serve --host 127.0.0.1 --port 8000
+
+## make check: formatting, lint, types
+check: $(STAMP)
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+## make lint: fix what can be fixed automatically
+lint: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+## make test: install test extras, check, run the whole suite on SQLite and PostgreSQL, coverage gates
+test: $(STAMP) check
+	rm -f .coverage .coverage.*
+	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/coverage combine -q
+	$(BIN)/coverage report --fail-under=100 --include='*/authgate/core/*'
+	$(BIN)/coverage report --fail-under=90
+
+## make bench: benchmarks of the hot paths (not part of make test)
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+## make soak: the long race and reliability runs
+soak: $(STAMP)
+	AUTHGATE_SOAK=1 $(BIN)/pytest -m slow tests
+
+clean:
+	rm -rf $(VENV) .coverage .coverage.* .mypy_cache .ruff_cache build src/*.egg-info

@@ -1,0 +1,185 @@
+"""JOSE: the only module that imports joserfc. Signing keys (RFC 7517/7518), JWS/JWT
+signing and verification (RFC 7515/7519), the published JWK Set, and the hash halves used
+by `at_hash`/`c_hash` (OIDC Core §3.1.3.6).
+
+Only asymmetric algorithms are accepted anywhere (never `none`, never HMAC with a public key).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet as KeySet, RSAKey
+
+from authgate.core.models import SigningKey
+from authgate.core.types import SigningAlg
+
+ASYMMETRIC_ALGS = ("ES256", "RS256", "PS256", "ES384", "RS384", "PS384", "ES512", "RS512", "EdDSA")
+RSA_BITS = 2048
+
+JsonObject = dict[str, object]
+
+
+class JoseVerificationError(ValueError):
+    """A JWS failed to parse or verify; the message says why (never contains the token)."""
+
+
+def generate_key(alg: SigningAlg) -> tuple[str, str, str]:
+    """A new signing key for `alg`: (kid, private JWK JSON, public JWK JSON)."""
+    key: ECKey | RSAKey
+    if alg is SigningAlg.ES256:
+        key = ECKey.generate_key("P-256", parameters={"alg": alg.value, "use": "sig"}, private=True)
+    else:
+        key = RSAKey.generate_key(
+            RSA_BITS, parameters={"alg": alg.value, "use": "sig"}, private=True
+        )
+    kid = key.thumbprint()
+    private = {**key.as_dict(private=True), "kid": kid}
+    public = {**key.as_dict(private=False), "kid": kid}
+    return kid, json.dumps(private, sort_keys=True), json.dumps(public, sort_keys=True)
+
+
+def normalise_public_jwks(text: str) -> str:
+    """Check a client's JWK Set (RFC 7517 §5): public keys only. Returns canonical JSON."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg})") from None
+    keys = data.get("keys") if isinstance(data, dict) else None
+    if not isinstance(keys, list) or not keys:
+        raise ValueError('a JWK Set is an object with a non-empty "keys" array')
+    for item in keys:
+        if not isinstance(item, dict):
+            raise ValueError("every key must be a JSON object")
+        if item.get("kty") not in {"RSA", "EC", "OKP"}:
+            raise ValueError("only RSA, EC and OKP public keys are accepted")
+        if "d" in item:
+            raise ValueError("the JWK Set contains private key material")
+    try:
+        KeySet.import_key_set(data)
+    except (JoseError, ValueError, TypeError) as exc:
+        raise ValueError(f"not a valid JWK Set ({exc})") from None
+    return json.dumps(data, sort_keys=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _LoadedKey:
+    record: SigningKey
+    key: ECKey | RSAKey
+
+
+class KeyRing:
+    """The signing keys in force at one moment: the active key per algorithm and the
+    published set. Built from stored records; parsing happens once per ring.
+    """
+
+    def __init__(self, records: Iterable[SigningKey], *, now: datetime) -> None:
+        loaded: list[_LoadedKey] = []
+        for rec in records:
+            key = _import(rec.private_jwk)
+            loaded.append(_LoadedKey(rec, key))
+        self._published = [
+            k for k in loaded if k.record.publish_until is None or k.record.publish_until > now
+        ]
+        self._active: dict[SigningAlg, _LoadedKey] = {}
+        for k in sorted(loaded, key=lambda k: k.record.active_from):
+            rec = k.record
+            if rec.retired_at is None and rec.active_from <= now:
+                self._active[rec.alg] = k  # the newest active key of each alg wins
+        self.built_at = now
+
+    def has_active(self, alg: SigningAlg) -> bool:
+        return alg in self._active
+
+    def active_kid(self, alg: SigningAlg) -> str:
+        return self._active[alg].record.kid
+
+    def jwks(self) -> JsonObject:
+        """RFC 7517 §5: the public JWK Set, newest keys first."""
+        keys = sorted(self._published, key=lambda k: k.record.active_from, reverse=True)
+        return {"keys": [json.loads(k.record.public_jwk) for k in keys]}
+
+    def sign(self, claims: Mapping[str, object], *, alg: SigningAlg, typ: str = "JWT") -> str:
+        """A compact JWS of `claims` with the active key of `alg` (RFC 7519 §7.1)."""
+        loaded = self._active[alg]
+        header = {"alg": alg.value, "kid": loaded.record.kid, "typ": typ}
+        return jwt.encode(header, dict(claims), loaded.key, algorithms=[alg.value])
+
+    def verify(self, token: str, *, algs: Sequence[str] = ("ES256", "RS256")) -> JwtContent:
+        """Verify a JWT this server signed (e.g. an id_token_hint); raises on failure."""
+        keyset = KeySet([k.key for k in self._published])
+        return verify_jwt(token, keyset, algs)
+
+
+@dataclass(frozen=True, slots=True)
+class JwtContent:
+    header: JsonObject
+    claims: JsonObject
+
+
+def _import(private_jwk: str) -> ECKey | RSAKey:
+    data = json.loads(private_jwk)
+    if data.get("kty") == "EC":
+        return ECKey.import_key(data)
+    return RSAKey.import_key(data)
+
+
+def parse_jwks(text: str) -> KeySet:
+    """A client's stored JWK Set, parsed for verification."""
+    try:
+        return KeySet.import_key_set(json.loads(text))
+    except (JoseError, ValueError, TypeError) as exc:
+        raise JoseVerificationError(f"the client's JWK Set cannot be used ({exc})") from None
+
+
+def verify_jwt(token: str, keys: KeySet, algs: Sequence[str]) -> JwtContent:
+    """Verify a compact JWS signed by one of `keys` with one of the asymmetric `algs`."""
+    allowed = [a for a in algs if a in ASYMMETRIC_ALGS]
+    try:
+        header = unverified_header(token)
+        if header.get("alg") not in allowed:
+            raise JoseVerificationError(f"alg {header.get('alg')!r} is not accepted")
+        decoded = jwt.decode(token, keys, algorithms=allowed)
+    except JoseError as exc:
+        raise JoseVerificationError(f"signature or format invalid ({exc.error})") from None
+    except (ValueError, TypeError, KeyError) as exc:
+        if isinstance(exc, JoseVerificationError):
+            raise
+        raise JoseVerificationError("not a well-formed JWT") from None
+    return JwtContent(dict(decoded.header), dict(decoded.claims))
+
+
+def unverified_header(token: str) -> JsonObject:
+    """The protected header of a compact JWS, before any verification."""
+    try:
+        obj = jws.extract_compact(token.encode())
+    except (JoseError, ValueError, TypeError) as exc:
+        raise JoseVerificationError("not a compact JWS") from exc
+    return dict(obj.protected)
+
+
+def unverified_claims(token: str) -> JsonObject:
+    """The payload of a compact JWS without verification (to find the issuer of an
+    assertion before choosing its keys); never trust the result on its own.
+    """
+    try:
+        obj = jws.extract_compact(token.encode())
+        data = json.loads(obj.payload)
+    except (JoseError, ValueError, TypeError) as exc:
+        raise JoseVerificationError("not a compact JWS with a JSON payload") from exc
+    if not isinstance(data, dict):
+        raise JoseVerificationError("the JWT payload is not a JSON object")
+    return data
+
+
+def half_hash(value: str, alg: SigningAlg) -> str:
+    """OIDC Core §3.1.3.6: base64url of the left half of the hash of `value` (at_hash, c_hash)."""
+    digest = hashlib.sha256(value.encode("ascii")).digest()  # SHA-256 for ES256 and RS256
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()

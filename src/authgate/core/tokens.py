@@ -1,0 +1,62 @@
+"""Token values: generation (the one source of randomness), hashing, and lifetimes.
+
+RFC 6749 §10.10: the probability of guessing a token "MUST be less than or equal to 2^(-128)
+and SHOULD be less than or equal to 2^(-160)". Every secret value here carries 256 bits.
+Values are stored only as SHA-256 digests (ARCHITECTURE.md "Tokens").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+TOKEN_BYTES = 32  # 256 bits → 43 base64url characters
+
+
+def new_token() -> str:
+    """A fresh opaque token, code or client secret: 256 random bits, base64url."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def new_id(nbytes: int = 16) -> str:
+    """A random public identifier (jti, grant id, client_id, sid): 128 bits by default."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def new_subject() -> str:
+    """A user's `sub`: a UUID, whose shape never collides with a client_id (SEC-96)."""
+    return str(uuid.uuid4())
+
+
+def new_bytes(n: int) -> bytes:
+    return secrets.token_bytes(n)
+
+
+def random_choice(alphabet: str, length: int) -> str:
+    """`length` characters drawn uniformly from `alphabet` (RFC 8628 §6.1 user codes)."""
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def hash_token(value: str) -> bytes:
+    """The SHA-256 digest under which a token, code or secret is stored."""
+    return hashlib.sha256(value.encode()).digest()
+
+
+def hash_prefix(digest: bytes) -> str:
+    """A short, safe-to-log identification of a stored token: its hash's first 8 hex digits."""
+    return digest[:4].hex()
+
+
+def same_hash(a: bytes | None, b: bytes) -> bool:
+    """Constant-time comparison of two digests (OIDC Core §16.12)."""
+    if a is None:
+        hmac.compare_digest(b, b)
+        return False
+    return hmac.compare_digest(a, b)
+
+
+def expiry(now: datetime, seconds: int) -> datetime:
+    return now + timedelta(seconds=seconds)

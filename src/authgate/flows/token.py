@@ -1,0 +1,37 @@
+"""The token endpoint's use case (RFC 6749 §3.2): pick the grant, authenticate, exchange."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from authgate.core.client_auth import ClientCredentials
+from authgate.core.models import Client
+from authgate.core.params import Params
+from authgate.core.token_request import TokenResponse, parse_grant_type
+from authgate.core.types import GrantType
+from authgate.flows import client_credentials
+from authgate.flows.client_auth import with_authenticated_client
+from authgate.flows.context import Context
+from authgate.store.base import StoreTx
+
+Handler = Callable[[StoreTx, Context, Client, Params], Awaitable[TokenResponse]]
+_Exchange = Callable[..., Awaitable[TokenResponse]]
+
+_HANDLERS: dict[GrantType, _Exchange] = {
+    GrantType.CLIENT_CREDENTIALS: client_credentials.exchange,
+}
+SUPPORTED_GRANTS = frozenset(_HANDLERS)
+
+
+async def token(
+    ctx: Context, creds: ClientCredentials, params: Params, *, now: datetime
+) -> TokenResponse:
+    """One token request in one transaction; raises the OAuthError the client should see."""
+    grant = parse_grant_type(params.require("grant_type"), SUPPORTED_GRANTS)
+    exchange = _HANDLERS[grant]
+
+    async def work(tx: StoreTx, client: Client) -> TokenResponse:
+        return await exchange(tx, ctx, client, params, now=now)
+
+    return await with_authenticated_client(ctx, creds, work, now=now)

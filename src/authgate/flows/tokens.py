@@ -1,0 +1,110 @@
+"""Issuing access tokens, shared by every grant: format, audience, lifetime, storage.
+
+ARCHITECTURE.md "Tokens": opaque tokens are 256 random bits stored as their SHA-256; RFC 9068
+JWTs are signed with the active key and their `jti` (and hash) stored, so revocation shows at
+introspection. RFC 8707: the `resource` parameter picks a registered resource server, which
+becomes the token's `aud` and may set its format, algorithm and lifetime.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from authgate.core import jwt_access_token
+from authgate.core.errors import InvalidTargetError
+from authgate.core.models import AccessToken, Client, Resource
+from authgate.core.tokens import expiry, hash_token, new_id, new_token
+from authgate.core.types import AccessTokenFormat, GrantId, SigningAlg, Subject
+from authgate.flows.context import Context
+from authgate.store.base import StoreTx
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedAccessToken:
+    token: str = field(repr=False)
+    record: AccessToken
+    expires_in: int
+
+
+async def resolve_resource(tx: StoreTx, values: Sequence[str]) -> Resource | None:
+    """RFC 8707 §2: the registered resource server a request names, if any."""
+    if not values:
+        return None
+    if len(values) > 1:
+        raise InvalidTargetError("one resource per token request is supported")
+    uri = values[0]
+    parts = urllib.parse.urlsplit(uri)
+    if not parts.scheme or parts.fragment or "#" in uri:
+        # RFC 8707 §2: "MUST be an absolute URI … MUST NOT include a fragment component."
+        raise InvalidTargetError("resource must be an absolute URI without a fragment")
+    resource = await tx.find_resource(uri)
+    if resource is None:
+        raise InvalidTargetError("unknown resource")
+    return resource
+
+
+async def issue_access_token(
+    tx: StoreTx,
+    ctx: Context,
+    *,
+    client: Client,
+    sub: Subject | None,
+    scope: frozenset[str],
+    resource: Resource | None,
+    now: datetime,
+    grant_id: GrantId | None = None,
+    refresh_token_hash: bytes | None = None,
+    authorization_details: str | None = None,
+    auth_time: datetime | None = None,
+) -> IssuedAccessToken:
+    """Create, store and return one access token."""
+    settings = ctx.settings
+    ttl = (resource.access_token_ttl if resource else None) or settings.access_token_ttl
+    token_format = _format(ctx, client, resource)
+    expires_at = expiry(now, ttl)
+    jti = new_id()
+    if token_format is AccessTokenFormat.JWT:
+        claims = jwt_access_token.build_claims(
+            issuer=settings.issuer,
+            sub=sub or client.client_id,
+            audience=resource.uri if resource else settings.issuer,
+            client_id=client.client_id,
+            scope=scope,
+            issued_at=now,
+            expires_at=expires_at,
+            jti=jti,
+            authorization_details=authorization_details,
+            auth_time=auth_time,
+        )
+        ring = await ctx.keys.ring(now)
+        alg = resource.alg if resource else SigningAlg.RS256
+        token = ring.sign(claims, alg=alg, typ=jwt_access_token.TYP)
+    else:
+        token = new_token()
+    record = AccessToken(
+        token_hash=hash_token(token),
+        jti=jti,
+        client_id=client.client_id,
+        scope=scope,
+        issued_at=now,
+        expires_at=expires_at,
+        token_format=token_format,
+        sub=sub,
+        grant_id=grant_id,
+        audience=resource.uri if resource else None,
+        authorization_details=authorization_details,
+        refresh_token_hash=refresh_token_hash,
+    )
+    await tx.add_access_token(record)
+    return IssuedAccessToken(token, record, ttl)
+
+
+def _format(ctx: Context, client: Client, resource: Resource | None) -> AccessTokenFormat:
+    if resource is not None:
+        return resource.access_token_format
+    if client.access_token_format is not None:
+        return client.access_token_format
+    return AccessTokenFormat(ctx.settings.access_token_format)

@@ -1,0 +1,39 @@
+"""The composition root: settings + the SQL store + the web app. `uvicorn` loads
+`authgate.server:app_from_env` as a factory in every worker process.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+
+from authgate import config
+from authgate.config import Settings
+from authgate.store.sql.engine import create_engine
+from authgate.store.sql.store import SqlStore
+from authgate.web.app import create_app
+
+
+def open_store(settings: Settings) -> SqlStore:
+    """A SqlStore on the configured database (migrations not yet applied)."""
+    return SqlStore(
+        create_engine(
+            settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            pool_size=settings.database_pool_size,
+            timeout=settings.database_timeout,
+        )
+    )
+
+
+def build_app(settings: Settings, *, migrate: bool = True) -> Starlette:
+    return create_app(settings, open_store, migrate=migrate)
+
+
+def app_from_env() -> Starlette:
+    """The app for a worker process: settings from the environment, schema already
+    migrated by `authgate serve` before the workers started (migrating again is harmless).
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return build_app(config.load())

@@ -1,0 +1,108 @@
+"""The Store protocol: the repository interface between flows and the database.
+
+Shaped around "a grant owns its codes and tokens" (node-oidc-provider's adapter lesson).
+Every write happens inside `async with store.transaction() as tx:`, opened by a flow; the
+store never commits on its own. Consume-once operations are single conditional UPDATEs, so
+of two concurrent callers exactly one wins (ARCHITECTURE.md "State and scale").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from authgate.core.models import (
+    AccessToken,
+    AuditEntry,
+    Client,
+    Resource,
+    SigningKey,
+    TokenStatus,
+    User,
+)
+from authgate.core.types import ClientId, Subject
+
+
+class StoreTx(Protocol):
+    """One transaction's view of the store."""
+
+    # clients
+    async def add_client(self, client: Client) -> None: ...
+    async def find_client(self, client_id: ClientId) -> Client | None: ...
+    async def list_clients(self) -> list[Client]: ...
+    async def replace_client(self, client: Client) -> bool: ...
+    async def delete_client(self, client_id: ClientId) -> bool: ...
+
+    # users
+    async def add_user(self, user: User) -> bool:
+        """Insert a user; False if the username is taken."""
+        ...
+
+    async def find_user(self, sub: Subject) -> User | None: ...
+    async def find_user_by_username(self, username: str) -> User | None: ...
+    async def list_users(self) -> list[User]: ...
+    async def replace_user(self, user: User) -> bool: ...
+
+    # signing keys
+    async def list_signing_keys(self) -> list[SigningKey]: ...
+    async def add_signing_key(self, key: SigningKey) -> None: ...
+    async def retire_signing_keys(self, *, now: datetime, publish_until: datetime) -> int:
+        """Retire every active key; they stay published until `publish_until`."""
+        ...
+
+    async def lock_keys(self) -> None:
+        """Serialise key bootstrap and rotation among processes."""
+        ...
+
+    # resource servers (RFC 8707)
+    async def add_resource(self, resource: Resource) -> bool: ...
+    async def find_resource(self, uri: str) -> Resource | None: ...
+    async def list_resources(self) -> list[Resource]: ...
+
+    # access tokens
+    async def add_access_token(self, token: AccessToken) -> None: ...
+    async def find_access_token(
+        self, token_hash: bytes
+    ) -> tuple[AccessToken, TokenStatus] | None: ...
+
+    # replay protection for client assertions (RFC 7523 §3)
+    async def record_jti(
+        self, client_id: ClientId, jti: str, *, now: datetime, expires_at: datetime
+    ) -> bool:
+        """Record a jti once; False if it was already recorded and is unexpired."""
+        ...
+
+    # rate limits (fixed windows; shared by every process)
+    async def hit_rate_limit(
+        self, bucket: str, *, now: datetime, window_ends_at: datetime
+    ) -> tuple[int, datetime]:
+        """Count one event in `bucket`; returns the count in the current window and its end."""
+        ...
+
+    async def peek_rate_limit(self, bucket: str, *, now: datetime) -> int:
+        """The count in the bucket's current window, without counting."""
+        ...
+
+    # audit log
+    async def add_audit_entry(self, entry: AuditEntry) -> None: ...
+    async def list_audit_entries(self, *, limit: int) -> list[AuditEntry]: ...
+
+
+class Store(Protocol):
+    """A database holding every piece of protocol state."""
+
+    def transaction(self, *, readonly: bool = False) -> AbstractAsyncContextManager[StoreTx]: ...
+    async def close(self) -> None: ...
+    async def ping(self) -> None:
+        """Raise TemporarilyUnavailableError if the database cannot be reached."""
+        ...
+
+    async def schema_is_current(self) -> bool: ...
+    async def upgrade(self) -> None:
+        """Apply schema migrations (idempotent; safe when several processes start at once)."""
+        ...
+
+    @property
+    def table_names(self) -> Sequence[str]: ...

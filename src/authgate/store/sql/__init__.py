@@ -1,0 +1,1 @@
+"""The SQL implementation of the Store (SQLite and PostgreSQL)."""

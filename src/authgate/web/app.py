@@ -1,0 +1,69 @@
+"""create_app(settings): the ASGI application — routes, lifespan, error handlers."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from authgate.config import Settings
+from authgate.core.errors import OAuthError
+from authgate.flows.client_keys import ClientKeys
+from authgate.flows.context import Context
+from authgate.flows.keys import KeyCache, ensure_keys
+from authgate.store.base import Store
+from authgate.web import errors
+from authgate.web.endpoints import admin, discovery, health, jwks, token
+from authgate.web.jwks_fetch import fetch_jwks
+from authgate.web.security import SecurityHeaders
+from authgate.web.state import AppState
+
+
+def create_app(
+    settings: Settings, open_store: Callable[[Settings], Store], *, migrate: bool = True
+) -> Starlette:
+    """The authorization server as an ASGI app. At start it applies migrations (unless told
+    not to) and makes sure signing keys exist; all state lives in the database.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
+        store = open_store(settings)
+        try:
+            if migrate:
+                await store.upgrade()
+            await ensure_keys(store, now=datetime.now(UTC))
+            ctx = Context(
+                settings=settings,
+                store=store,
+                keys=KeyCache(store, ttl=settings.key_cache_ttl),
+                client_keys=ClientKeys(fetch_jwks),
+            )
+            yield AppState(settings=settings, ctx=ctx)
+        finally:
+            await store.close()
+
+    routes = [
+        Route("/.well-known/openid-configuration", discovery.metadata, methods=["GET"]),
+        Route("/.well-known/oauth-authorization-server", discovery.metadata, methods=["GET"]),
+        Route("/jwks", jwks.jwks, methods=["GET"]),
+        Route("/token", token.token, methods=["POST"]),
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        *admin.routes,
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={
+            OAuthError: errors.oauth_error,
+            HTTPException: errors.http_error,
+            Exception: errors.server_error,
+        },
+    )

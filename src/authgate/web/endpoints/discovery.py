@@ -1,0 +1,27 @@
+"""OIDC Discovery 1.0 §4 and RFC 8414 §3: the metadata document at both well-known paths."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authgate.core.discovery import build_metadata
+from authgate.core.scopes import OIDC_SCOPES
+from authgate.flows.token import SUPPORTED_GRANTS
+from authgate.web.responses import json_response
+from authgate.web.state import AppState
+
+
+async def metadata(request: Request[AppState]) -> Response:
+    """The same document at /.well-known/openid-configuration and
+    /.well-known/oauth-authorization-server; the issuer comes from settings, never from the
+    request's Host or X-Forwarded-* headers (SEC-100).
+    """
+    settings = request.state["settings"]
+    body = build_metadata(
+        settings.issuer,
+        scopes=OIDC_SCOPES,
+        grant_types=SUPPORTED_GRANTS,
+        details_types=[t.name for t in settings.authorization_details_types],
+    )
+    return json_response(body, headers={"Cache-Control": "public, max-age=300"})

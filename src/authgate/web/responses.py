@@ -1,0 +1,26 @@
+"""Response helpers: JSON bodies and the no-store headers RFC 6749 §5.1 requires."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from starlette.responses import Response
+
+# RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache" on token responses.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def json_response(
+    body: Mapping[str, object],
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(
+        content, status_code=status_code, headers=dict(headers or {}), media_type="application/json"
+    )
+
+
+def no_store_json(body: Mapping[str, object], status_code: int = 200) -> Response:
+    return json_response(body, status_code, NO_STORE)

@@ -1,0 +1,13 @@
+"""What every request can reach: `request.state["ctx"]` etc. (Starlette lifespan state)."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from authgate.config import Settings
+from authgate.flows.context import Context
+
+
+class AppState(TypedDict):
+    settings: Settings
+    ctx: Context
