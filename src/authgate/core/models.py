@@ -10,6 +10,7 @@ from authgate.core.types import (
     ApplicationType,
     ClientAuthMethod,
     ClientId,
+    DeviceStatus,
     GrantId,
     GrantType,
     RevokedBy,
@@ -180,3 +181,109 @@ class AuditEntry:
     count: int = 1
     details: str | None = None
     id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationCode:
+    """RFC 6749 §4.1.2: a single-use code bound to its grant, client, redirect_uri and PKCE
+    challenge (RFC 7636 §4.4).
+    """
+
+    code_hash: bytes = field(repr=False)
+    grant_id: GrantId
+    client_id: ClientId
+    redirect_uri: str
+    created_at: datetime
+    expires_at: datetime
+    code_challenge: str | None = None
+    consumed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshToken:
+    """RFC 6749 §6: a refresh token; rotation links each to its parent (RFC 9700 §4.14.2)."""
+
+    token_hash: bytes = field(repr=False)
+    grant_id: GrantId
+    client_id: ClientId
+    scope: frozenset[str]
+    issued_at: datetime
+    expires_at: datetime
+    parent_hash: bytes | None = field(default=None, repr=False)
+    idle_expires_at: datetime | None = None
+    consumed_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: RevokedBy | None = None
+    replay_payload: bytes | None = field(default=None, repr=False)
+    replay_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceCode:
+    """RFC 8628 §3.2: a device authorization request, pending → approved/denied → consumed."""
+
+    device_code_hash: bytes = field(repr=False)
+    user_code: str
+    client_id: ClientId
+    scope: frozenset[str]
+    status: DeviceStatus
+    interval: int
+    created_at: datetime
+    expires_at: datetime
+    authorization_details: str | None = None
+    resource: str | None = None
+    sub: Subject | None = None
+    grant_id: GrantId | None = None
+    last_polled_at: datetime | None = None
+    decided_at: datetime | None = None
+    consumed_at: datetime | None = None
+    request_ip: str | None = None
+    request_user_agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A signed-in browser (OIDC Core §3.1.2.3 authentication state). The cookie holds a
+    random secret; only its hash is stored. `sid` is the public session id (ID token `sid`).
+    """
+
+    session_hash: bytes = field(repr=False)
+    sid: str
+    sub: Subject
+    auth_time: datetime
+    created_at: datetime
+    expires_at: datetime
+    acr: str | None = None
+    amr: tuple[str, ...] = ()
+    last_seen_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """A validated authorization (or device) request waiting for login and consent, kept
+    server-side so the consent acts on what was requested, not on form fields (SEC-39).
+    The browser that started it holds its secret in a cookie (only the hash is stored).
+    """
+
+    interaction_id: str
+    secret_hash: bytes = field(repr=False)
+    kind: str
+    client_id: ClientId
+    request: str  # JSON of the validated request
+    created_at: datetime
+    expires_at: datetime
+    sub: Subject | None = None
+    device_code_hash: bytes | None = field(default=None, repr=False)
+    consumed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """What a user has agreed to share with a client, remembered so they are asked once."""
+
+    sub: Subject
+    client_id: ClientId
+    scope: frozenset[str]
+    created_at: datetime
+    updated_at: datetime

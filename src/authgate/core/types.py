@@ -88,6 +88,15 @@ class ApplicationType(StrEnum):
     NATIVE = "native"
 
 
+class DeviceStatus(StrEnum):
+    """RFC 8628: the life of a device code."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    CONSUMED = "consumed"
+
+
 class RevokedBy(StrEnum):
     """Why a token or grant was revoked; approval undoes only OPERATOR (SECURITY.md SEC-86)."""
 

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from authgate.core import jwt_access_token
 from authgate.core.errors import InvalidTargetError
-from authgate.core.models import AccessToken, Client, Resource
+from authgate.core.models import AccessToken, Client, Grant, RefreshToken, Resource
 from authgate.core.tokens import expiry, hash_token, new_id, new_token
 from authgate.core.types import AccessTokenFormat, GrantId, SigningAlg, Subject
 from authgate.flows.context import Context
@@ -108,3 +108,37 @@ def _format(ctx: Context, client: Client, resource: Resource | None) -> AccessTo
     if client.access_token_format is not None:
         return client.access_token_format
     return AccessTokenFormat(ctx.settings.access_token_format)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedRefreshToken:
+    token: str = field(repr=False)
+    record: RefreshToken
+
+
+async def issue_refresh_token(
+    tx: StoreTx,
+    ctx: Context,
+    *,
+    grant: Grant,
+    scope: frozenset[str],
+    now: datetime,
+    parent_hash: bytes | None = None,
+) -> IssuedRefreshToken:
+    """Create and store a refresh token of `grant`. Its absolute lifetime is the grant's
+    (rotation never extends it, SEC-55); an idle timeout applies when configured.
+    """
+    token = new_token()
+    idle = ctx.settings.refresh_token_idle_ttl
+    record = RefreshToken(
+        token_hash=hash_token(token),
+        grant_id=grant.grant_id,
+        client_id=grant.client_id,
+        scope=scope,
+        issued_at=now,
+        expires_at=grant.expires_at,
+        parent_hash=parent_hash,
+        idle_expires_at=min(expiry(now, idle), grant.expires_at) if idle else None,
+    )
+    await tx.add_refresh_token(record)
+    return IssuedRefreshToken(token, record)

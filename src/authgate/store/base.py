@@ -16,17 +16,23 @@ from typing import Protocol
 from authgate.core.models import (
     AccessToken,
     AuditEntry,
+    AuthorizationCode,
     Client,
+    Grant,
+    RefreshToken,
     Resource,
     SigningKey,
     TokenStatus,
     User,
 )
-from authgate.core.types import ClientId, Subject
+from authgate.core.types import ClientId, GrantId, RevokedBy, Subject
+from authgate.store.authorization import AuthorizationStoreTx
+from authgate.store.device import DeviceStoreTx
+from authgate.store.revocation import RevocationStoreTx
 
 
-class StoreTx(Protocol):
-    """One transaction's view of the store."""
+class CoreStoreTx(Protocol):
+    """Clients, users, keys, resources, access tokens, replay and rate-limit state, audit."""
 
     # clients
     async def add_client(self, client: Client) -> None: ...
@@ -88,6 +94,44 @@ class StoreTx(Protocol):
     # audit log
     async def add_audit_entry(self, entry: AuditEntry) -> None: ...
     async def list_audit_entries(self, *, limit: int) -> list[AuditEntry]: ...
+
+
+class GrantStoreTx(Protocol):
+    """The grant tree: a grant owns its codes and tokens."""
+
+    async def add_grant(self, grant: Grant) -> None: ...
+    async def find_grant(self, grant_id: GrantId) -> Grant | None: ...
+    async def revoke_grant(self, grant_id: GrantId, *, now: datetime, by: RevokedBy) -> bool:
+        """Revoke a live grant (and so its whole tree); False if already revoked."""
+        ...
+
+    async def touch_grant(self, grant_id: GrantId, *, now: datetime) -> None: ...
+    async def add_authorization_code(self, code: AuthorizationCode) -> None: ...
+    async def find_authorization_code(self, code_hash: bytes) -> AuthorizationCode | None: ...
+    async def consume_authorization_code(self, code_hash: bytes, *, now: datetime) -> bool:
+        """Mark an unconsumed, unexpired code used; of concurrent callers exactly one wins."""
+        ...
+
+    async def add_refresh_token(self, token: RefreshToken) -> None: ...
+    async def find_refresh_token(
+        self, token_hash: bytes
+    ) -> tuple[RefreshToken, Grant, TokenStatus] | None: ...
+    async def consume_refresh_token(
+        self,
+        token_hash: bytes,
+        *,
+        now: datetime,
+        replay_payload: bytes | None = None,
+        replay_until: datetime | None = None,
+    ) -> bool:
+        """Rotate a live refresh token; of concurrent callers exactly one wins."""
+        ...
+
+
+class StoreTx(
+    CoreStoreTx, GrantStoreTx, AuthorizationStoreTx, RevocationStoreTx, DeviceStoreTx, Protocol
+):
+    """One transaction's view of the store."""
 
 
 class Store(Protocol):

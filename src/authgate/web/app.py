@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from authgate.config import Settings
 from authgate.core.errors import OAuthError
@@ -44,19 +44,23 @@ def create_app(
                 keys=KeyCache(store, ttl=settings.key_cache_ttl),
                 client_keys=ClientKeys(fetch_jwks),
             )
-            yield AppState(settings=settings, ctx=ctx)
+            yield AppState(settings=settings, ctx=ctx, paths=paths)
         finally:
             await store.close()
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/.well-known/openid-configuration", discovery.metadata, methods=["GET"]),
         Route("/.well-known/oauth-authorization-server", discovery.metadata, methods=["GET"]),
         Route("/jwks", jwks.jwks, methods=["GET"]),
         Route("/token", token.token, methods=["POST"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
+        # authorization code flow (issue 3)
+        # revocation and introspection (issue 4)
+        # device authorization grant (issue 6)
         *admin.routes,
     ]
+    paths = frozenset(r.path for r in routes if isinstance(r, Route))
     return Starlette(
         routes=routes,
         lifespan=lifespan,

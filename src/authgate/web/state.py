@@ -11,3 +11,4 @@ from authgate.flows.context import Context
 class AppState(TypedDict):
     settings: Settings
     ctx: Context
+    paths: frozenset[str]  # the paths this app routes (discovery advertises only these)

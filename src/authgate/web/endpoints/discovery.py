@@ -20,6 +20,7 @@ async def metadata(request: Request[AppState]) -> Response:
     settings = request.state["settings"]
     body = build_metadata(
         settings.issuer,
+        paths=request.state["paths"],
         scopes=OIDC_SCOPES,
         grant_types=SUPPORTED_GRANTS,
         details_types=[t.name for t in settings.authorization_details_types],
