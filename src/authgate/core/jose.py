@@ -91,7 +91,9 @@ class KeyRing:
         self._active: dict[SigningAlg, _LoadedKey] = {}
         for k in sorted(loaded, key=lambda k: k.record.active_from):
             rec = k.record
-            if rec.retired_at is None and rec.active_from <= now:
+            # A rotated-out key keeps signing until its successor activates (retired_at is
+            # set to that moment), so there is never an instant without an active key.
+            if rec.active_from <= now and (rec.retired_at is None or rec.retired_at > now):
                 self._active[rec.alg] = k  # the newest active key of each alg wins
         self.built_at = now
 
