@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LINT_PATHS := src tests $(wildcard bench)
 
 .PHONY: run test check lint bench soak clean
 
@@ -22,14 +23,14 @@ run: $(STAMP)
 
 ## make check: formatting, lint, types
 check: $(STAMP)
-	$(BIN)/ruff format --check src tests bench
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/mypy
 
 ## make lint: fix what can be fixed automatically
 lint: $(STAMP)
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
 
 ## make test: install test extras, check, run the whole suite on SQLite and PostgreSQL, coverage gates
 test: $(STAMP) check
