@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+import anyio
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,6 +40,11 @@ class SqlStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._dialect = engine.dialect.name
+        # SQLite has one writer at a time. Without this lock, concurrent write transactions
+        # of one process wait for each other in SQLite's busy handler, which sleeps in
+        # growing steps; queueing them here hands the lock over at once. Other processes
+        # are still waited for by busy_timeout.
+        self._write_lock = anyio.Lock() if self._dialect == "sqlite" else None
 
     @property
     def table_names(self) -> Sequence[str]:
@@ -46,6 +52,15 @@ class SqlStore:
 
     @asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTx]:
+        if self._write_lock is None or readonly:
+            async with self._transaction(readonly) as tx:
+                yield tx
+        else:
+            async with self._write_lock, self._transaction(readonly) as tx:
+                yield tx
+
+    @asynccontextmanager
+    async def _transaction(self, readonly: bool) -> AsyncIterator[SqlTx]:
         try:
             async with self.engine.connect() as conn:
                 if readonly:
