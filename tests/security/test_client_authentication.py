@@ -12,6 +12,7 @@ import urllib.parse
 import httpx2
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from authgate.core.client_auth import ClientCredentials, validate_secret
 from authgate.core.errors import InvalidClientError, is_error_charset
@@ -169,13 +170,16 @@ async def test_get_is_not_allowed_at_the_token_endpoint(
 async def test_client_secrets_are_long_and_never_stored(app: ASGIApp, c1: RegisteredClient) -> None:
     assert c1.secret is not None
     assert len(c1.secret) >= 43
-    engine = app.store.engine  # type: ignore[attr-defined]
-    async with engine.connect() as conn:
-        for table in tables.metadata.sorted_tables:
-            for row in await conn.execute(sa.select(table)):
-                for value in row:
-                    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-                    assert c1.secret not in text, table.name
+    engine = create_async_engine(app.settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            for table in tables.metadata.sorted_tables:
+                for row in await conn.execute(sa.select(table)):
+                    for value in row:
+                        text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                        assert c1.secret not in text, table.name
+    finally:
+        await engine.dispose()
 
 
 def _bodies() -> list[tuple[str, bytes | str]]:

@@ -26,7 +26,7 @@ RULES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
             "authgate.core.errors",
             "authgate.store",
         ),
-        frozenset({"sqlalchemy", "alembic", "aiosqlite", "asyncpg"}),
+        frozenset({"sqlalchemy", "alembic", "aiosqlite", "asyncpg", "anyio"}),
     ),
     "web": (
         (

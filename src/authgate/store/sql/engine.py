@@ -1,4 +1,9 @@
-"""The async engine for SQLite (aiosqlite) and PostgreSQL (asyncpg).
+"""The engines: PostgreSQL through asyncpg (async), SQLite through the standard sqlite3
+module used synchronously on the event loop's thread.
+
+Why synchronous for SQLite: a statement on a local WAL database takes microseconds, while
+handing it to aiosqlite's worker thread and back costs about a millisecond of scheduling; one
+process's writers are queued by SqlStore's lock, so the loop never waits on itself.
 
 SQLite: WAL journal, a busy timeout, foreign keys on, and `BEGIN IMMEDIATE` for every
 transaction that may write (a deferred BEGIN that later writes can fail with SQLITE_BUSY in
@@ -11,10 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy import create_engine as create_sync_engine, event
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 READONLY = "authgate_readonly"
 
@@ -25,7 +29,7 @@ def create_engine(
     sqlite_synchronous: str = "NORMAL",
     pool_size: int = 10,
     timeout: float = 10.0,
-) -> AsyncEngine:
+) -> AsyncEngine | Engine:
     """An engine for `url` (already normalised by config) with authgate's connection setup."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url, sqlite_synchronous, timeout)
@@ -41,15 +45,12 @@ def create_engine(
     return engine
 
 
-def _sqlite_engine(url: str, synchronous: str, timeout: float) -> AsyncEngine:
-    memory = url.endswith(":memory:") or url.endswith("/")
-    kwargs: dict[str, Any] = {"connect_args": {"timeout": timeout}}
-    if memory:
-        kwargs["poolclass"] = NullPool
-    engine = create_async_engine(url, **kwargs)
+def _sqlite_engine(url: str, synchronous: str, timeout: float) -> Engine:
+    sync_url = url.replace("sqlite+aiosqlite://", "sqlite+pysqlite://", 1)
+    engine = create_sync_engine(sync_url, connect_args={"timeout": timeout}, pool_size=20)
     busy_ms = int(timeout * 1000)
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take control of BEGIN ourselves (see the "begin" hook below).
         dbapi_connection.isolation_level = None
@@ -60,7 +61,7 @@ def _sqlite_engine(url: str, synchronous: str, timeout: float) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         if conn.get_execution_options().get(READONLY):
             conn.exec_driver_sql("BEGIN")

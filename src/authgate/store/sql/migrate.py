@@ -12,7 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 SCRIPT_LOCATION = "authgate.store.sql:migrations"
@@ -43,12 +43,19 @@ def _upgrade(connection: Connection) -> None:
         command.upgrade(alembic_config(connection), "head")
 
 
-async def upgrade(engine: AsyncEngine) -> None:
+async def upgrade(engine: AsyncEngine | Engine) -> None:
     """Bring the schema to the newest revision (idempotent, safe to run concurrently)."""
+    if isinstance(engine, Engine):
+        with engine.begin() as sync_conn:
+            _upgrade(sync_conn)
+        return
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade)
 
 
-async def is_current(engine: AsyncEngine) -> bool:
+async def is_current(engine: AsyncEngine | Engine) -> bool:
+    if isinstance(engine, Engine):
+        with engine.connect() as sync_conn:
+            return _current(sync_conn) == head_revision()
     async with engine.connect() as conn:
         return await conn.run_sync(_current) == head_revision()

@@ -13,12 +13,14 @@ from contextlib import asynccontextmanager
 import anyio
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.core.errors import TemporarilyUnavailableError
 from authgate.store.sql import migrate, tables as t
 from authgate.store.sql.engine import READONLY
 from authgate.store.sql.tx_authorization import AuthorizationTx
+from authgate.store.sql.tx_base import SyncExecutor
 from authgate.store.sql.tx_core import CoreTx
 from authgate.store.sql.tx_device import DeviceTx
 from authgate.store.sql.tx_grants import GrantTx
@@ -35,9 +37,9 @@ _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, OSError, Timeout
 
 
 class SqlStore:
-    """The Store on an AsyncEngine."""
+    """The Store on an AsyncEngine (PostgreSQL) or a synchronous Engine (SQLite)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine | Engine) -> None:
         self.engine = engine
         self._dialect = engine.dialect.name
         # SQLite has one writer at a time. Without this lock, concurrent write transactions
@@ -61,6 +63,10 @@ class SqlStore:
 
     @asynccontextmanager
     async def _transaction(self, readonly: bool) -> AsyncIterator[SqlTx]:
+        if isinstance(self.engine, Engine):
+            async with self._sync_transaction(self.engine, readonly) as tx:
+                yield tx
+            return
         try:
             async with self.engine.connect() as conn:
                 if readonly:
@@ -74,6 +80,17 @@ class SqlStore:
                 raise _unavailable(exc) from exc
             raise
 
+    @asynccontextmanager
+    async def _sync_transaction(self, engine: Engine, readonly: bool) -> AsyncIterator[SqlTx]:
+        try:
+            with engine.connect() as conn:
+                if readonly:
+                    conn = conn.execution_options(**{READONLY: True})
+                with conn.begin():
+                    yield SqlTx(SyncExecutor(conn), self._dialect)
+        except _UNAVAILABLE as exc:
+            raise _unavailable(exc) from exc
+
     async def ping(self) -> None:
         async with self.transaction(readonly=True) as tx:
             await tx._conn.execute(sa.text("SELECT 1"))
@@ -85,7 +102,10 @@ class SqlStore:
         await migrate.upgrade(self.engine)
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        if isinstance(self.engine, Engine):
+            self.engine.dispose()
+        else:
+            await self.engine.dispose()
 
 
 def _unavailable(exc: BaseException) -> TemporarilyUnavailableError:

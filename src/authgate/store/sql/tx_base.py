@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.sql.base import Executable
+
+
+class Executor(Protocol):
+    """What a mixin executes statements on: an AsyncConnection, or SyncExecutor."""
+
+    async def execute(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> CursorResult[Unpack[tuple[Any, ...]]]: ...
+
+
+class SyncExecutor:
+    """A synchronous SQLAlchemy connection behind the async interface the mixins use."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def execute(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> CursorResult[Unpack[tuple[Any, ...]]]:
+        return self.conn.execute(statement, parameters)
 
 
 class SqlTxBase:
-    def __init__(self, conn: AsyncConnection, dialect: str) -> None:
+    def __init__(self, conn: Executor, dialect: str) -> None:
         self._conn = conn
         self._dialect = dialect
 
