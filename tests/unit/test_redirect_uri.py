@@ -315,3 +315,21 @@ def test_validate_registered_returns_the_uri_or_refuses_it(uri: str) -> None:
     except InvalidRedirectUriError:
         return  # constructing it did not raise: its description is in the charset
     assert result == uri
+
+
+@pytest.mark.spec("SEC-01")
+@pytest.mark.parametrize(
+    ("requested", "registered"),
+    [
+        ("http://127.0.0.1:5\n", "http://127.0.0.1"),
+        ("http://127.0.0.1:5\n", "http://127.0.0.1:7"),
+        ("http://[::1]:5\n", "http://[::1]"),
+        ("http://127.0.0.1:\u0663/cb", "http://127.0.0.1/cb"),
+        ("http://127.0.0.1:\uff18\uff10/cb", "http://127.0.0.1/cb"),
+    ],
+)
+def test_trailing_newline_or_non_ascii_port_never_matches(requested: str, registered: str) -> None:
+    # Regression: the loopback pattern ended in `$`, which also matches before a final
+    # newline, and its `\d` took any Unicode digit as a port digit.
+    assert not matches(requested, registered)
+    assert not is_loopback_ip_uri(requested)

@@ -14,7 +14,7 @@ import urllib.parse
 
 from authgate.core.errors import InvalidRedirectUriError, to_error_charset
 
-_LOOPBACK_IP = re.compile(r"^http://(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?(/[^#]*)?$")
+_LOOPBACK_IP = re.compile(r"^http://(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?(/[^#]*)?\Z", re.ASCII)
 # RFC 8252 §7.1: private-use URI schemes are reverse domain names, e.g. com.example.app:/cb
 _PRIVATE_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+$")
 _FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "file", "vbscript", "about", "blob"})
