@@ -368,12 +368,13 @@ def test_signature_by_another_key_is_refused(
     signer: tuple[str, ECKey | RSAKey], keys: KeySet
 ) -> None:
     alg, key = signer
+    kid = key.kid or ""
     other: ECKey | RSAKey = (
-        ECKey.generate_key("P-256", parameters={"kid": key.kid}, private=True)
+        ECKey.generate_key("P-256", parameters={"kid": kid}, private=True)
         if alg == "ES256"
-        else RSAKey.generate_key(2048, parameters={"kid": key.kid}, private=True)
+        else RSAKey.generate_key(2048, parameters={"kid": kid}, private=True)
     )
-    token = jwt.encode({"alg": alg, "kid": key.kid}, claims(), other, algorithms=[alg])
+    token = jwt.encode({"alg": alg, "kid": kid}, claims(), other, algorithms=[alg])
     with pytest.raises(InvalidClientError, match="client_assertion invalid") as caught:
         verify(ClientCredentials("c1", PKJWT, assertion=token), keys)
     assert caught.value.detail
