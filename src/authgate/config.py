@@ -297,4 +297,4 @@ def _check(s: Settings, errors: list[str]) -> None:
     if s.admin_token is not None and len(s.admin_token) < 16:
         errors.append(f"{_label('admin_token')}: must be at least 16 characters")
     if s.templates_dir is not None and not os.path.isdir(s.templates_dir):
-        errors.append(f"{_label('templates_dir')}: {s.templates_dir} is not a directory")
+        errors.append(f"{_label('templates_dir')}: {s.templates_dir!r} is not a directory")
