@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
 from authgate.config import (
     DEFAULT_DATABASE_URL,
@@ -21,6 +23,7 @@ from authgate.config import (
 )
 from authgate.core.errors import ConfigError
 
+ENV_NAMES = {f"AUTHGATE_{f.name.upper()}" for f in dataclasses.fields(Settings)}
 SCHEMA = '{"type": "object", "required": ["instructedAmount"]}'
 
 
@@ -306,7 +309,21 @@ def test_templates_dir_must_exist(tmp_path: Path) -> None:
     assert load({"AUTHGATE_TEMPLATES_DIR": str(tmp_path)}).templates_dir == str(tmp_path)
     missing = tmp_path / "nope"
     message = error_of({"AUTHGATE_TEMPLATES_DIR": str(missing)})
-    assert message == f"AUTHGATE_TEMPLATES_DIR (templates_dir): {missing} is not a directory"
+    assert message == f"AUTHGATE_TEMPLATES_DIR (templates_dir): {str(missing)!r} is not a directory"
+    # Regression: the path was echoed as is, so a newline in it broke the one-line error.
+    assert error_of({"AUTHGATE_TEMPLATES_DIR": "/no\nwhere"}).endswith(
+        "'/no\\nwhere' is not a directory"
+    )
+
+
+@given(st.dictionaries(st.sampled_from(sorted(ENV_NAMES)), st.text(max_size=12), max_size=4))
+def test_any_environment_loads_or_fails_with_one_line(env: dict[str, str]) -> None:
+    try:
+        load(env)
+    except ConfigError as exc:
+        message = str(exc)
+        assert "\n" not in message and "\r" not in message
+        assert message.split(" ")[0] in env  # names the setting
 
 
 def test_every_bad_value_is_reported_at_once(tmp_path: Path) -> None:
