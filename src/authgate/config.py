@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
+import math
 import os
 import tomllib
 import urllib.parse
@@ -248,7 +249,7 @@ def normalise_database_url(url: str) -> str:
         if not host and "host=" not in rest:
             raise ValueError(f"a PostgreSQL URL needs a host, got {url!r}")
         return f"postgresql+asyncpg://{rest}"
-    raise ValueError(f"unsupported database {scheme!r}; use sqlite:/// or postgresql+asyncpg://")
+    raise ValueError(f"unsupported database {scheme!r} (use sqlite:/// or postgresql+asyncpg://)")
 
 
 def _check(s: Settings, errors: list[str]) -> None:
@@ -291,9 +292,9 @@ def _check(s: Settings, errors: list[str]) -> None:
     for key in ("refresh_token_idle_ttl", "refresh_token_reuse_grace", "key_cache_ttl"):
         if getattr(s, key) < 0:
             errors.append(f"{_label(key)}: must not be negative")
-    if s.database_timeout <= 0:
-        errors.append(f"{_label('database_timeout')}: must be greater than 0")
+    if not 0 < s.database_timeout < math.inf:  # also refuses nan
+        errors.append(f"{_label('database_timeout')}: must be a finite number greater than 0")
     if s.admin_token is not None and len(s.admin_token) < 16:
         errors.append(f"{_label('admin_token')}: must be at least 16 characters")
     if s.templates_dir is not None and not os.path.isdir(s.templates_dir):
-        errors.append(f"{_label('templates_dir')}: {s.templates_dir} is not a directory")
+        errors.append(f"{_label('templates_dir')}: {s.templates_dir!r} is not a directory")

@@ -8,6 +8,7 @@ their `client_id` only (method `none`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -123,7 +124,7 @@ def validate_assertion(
     if not any(a in audiences for a in auds):
         raise InvalidClientError("client_assertion aud must be the issuer or token endpoint")
     exp, iat, nbf, jti = c.get("exp"), c.get("iat"), c.get("nbf"), c.get("jti")
-    if not isinstance(exp, int | float) or isinstance(exp, bool):
+    if not isinstance(exp, int | float) or isinstance(exp, bool) or not math.isfinite(exp):
         raise InvalidClientError("client_assertion needs a numeric exp")
     if not isinstance(jti, str) or not jti:
         raise InvalidClientError("client_assertion needs a jti")

@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from authgate.core import jose, redirect_uri
-from authgate.core.errors import InvalidClientMetadataError, InvalidScopeError
+from authgate.core.errors import (
+    InvalidClientMetadataError,
+    InvalidScopeError,
+    to_error_charset,
+)
 from authgate.core.scopes import OIDC_SCOPES, format_scope, parse_scope
 from authgate.core.types import (
     AccessTokenFormat,
@@ -196,7 +200,7 @@ def _enum_grant(name: str) -> GrantType:
     except ValueError:
         allowed = ", ".join(g.value for g in GrantType)
         raise InvalidClientMetadataError(
-            f"unknown grant type {name!r}; use one of {allowed}"
+            f"unknown grant type {to_error_charset(repr(name))}; use one of {allowed}"
         ) from None
 
 
@@ -207,7 +211,7 @@ def _scope(value: str | None, grants: frozenset[GrantType]) -> frozenset[str]:
         scope = parse_scope(value)
     except InvalidScopeError:
         raise InvalidClientMetadataError(
-            f"scope is not a list of scope tokens: {value!r}"
+            f"scope is not a list of scope tokens: {to_error_charset(repr(value))}"
         ) from None
     if not grants & _USER_GRANTS and scope & OIDC_SCOPES:
         raise InvalidClientMetadataError(
@@ -226,7 +230,7 @@ def _keys(reg: ClientRegistration, method: ClientAuthMethod) -> tuple[str | None
         try:
             jwks = jose.normalise_public_jwks(reg.jwks)
         except ValueError as exc:
-            raise InvalidClientMetadataError(f"jwks: {exc}") from None
+            raise InvalidClientMetadataError(f"jwks: {to_error_charset(str(exc))}") from None
     return jwks, _https_uri(reg.jwks_uri, "jwks_uri", allow_loopback=True)
 
 
@@ -245,4 +249,6 @@ def _https_uri(value: str | None, field: str, *, allow_loopback: bool = False) -
         return value
     if allow_loopback and parts.scheme == "http" and redirect_uri.is_loopback_ip_uri(value):
         return value
-    raise InvalidClientMetadataError(f"{field} must be an https URL: {value!r}")
+    raise InvalidClientMetadataError(
+        f"{field} must be an https URL: {to_error_charset(repr(value))}"
+    )

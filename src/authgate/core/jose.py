@@ -64,7 +64,7 @@ def normalise_public_jwks(text: str) -> str:
             raise ValueError("the JWK Set contains private key material")
     try:
         KeySet.import_key_set(data)
-    except (JoseError, ValueError, TypeError) as exc:
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise ValueError(f"not a valid JWK Set ({exc})") from None
     return json.dumps(data, sort_keys=True)
 
@@ -137,7 +137,7 @@ def parse_jwks(text: str) -> KeySet:
     """A client's stored JWK Set, parsed for verification."""
     try:
         return KeySet.import_key_set(json.loads(text))
-    except (JoseError, ValueError, TypeError) as exc:
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise JoseVerificationError(f"the client's JWK Set cannot be used ({exc})") from None
 
 
