@@ -149,11 +149,13 @@ def test_retired_key_stops_signing_but_stays_published_until_publish_until() -> 
         later.verify(old_token)
 
 
-def test_retired_key_is_never_active_even_before_its_retirement_time() -> None:
-    # retired_at set means the operator retired it: it no longer signs.
+@pytest.mark.spec("REL-10")
+def test_a_rotated_out_key_signs_until_its_retirement_time() -> None:
+    # Rotation sets retired_at to the moment the successor activates (publish-then-sign),
+    # so there is never an instant without an active key.
     rec = record(ES256, active_from=T0, retired_at=T0 + HOUR)
-    ring = KeyRing([rec], now=T0)
-    assert not ring.has_active(ES256)
+    assert KeyRing([rec], now=T0).has_active(ES256)
+    assert not KeyRing([rec], now=T0 + HOUR).has_active(ES256)
 
 
 def test_key_not_yet_active() -> None:

@@ -59,7 +59,7 @@ def build_metadata(
         "scopes_supported": sorted(scopes),
         "response_types_supported": ["code"],
         "grant_types_supported": sorted(g.value for g in grant_types),
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ID_TOKEN_ALGS,
@@ -74,7 +74,7 @@ def build_metadata(
         md["display_values_supported"] = ["page", "popup", "touch", "wap"]
         md["ui_locales_supported"] = ["en", "it", "zh-CN"]
         md["claims_parameter_supported"] = True
-        md["claims_supported"] = CLAIMS
+        md["claims_supported"] = list(CLAIMS)
         # RFC 9207 §3: authorization responses carry `iss`.
         md["authorization_response_iss_parameter_supported"] = True
     if "/userinfo" in served:
@@ -83,7 +83,7 @@ def build_metadata(
         md["end_session_endpoint"] = f"{issuer}/logout"
     if "/revoke" in served:
         md["revocation_endpoint"] = f"{issuer}/revoke"
-        md["revocation_endpoint_auth_methods_supported"] = AUTH_METHODS
+        md["revocation_endpoint_auth_methods_supported"] = list(AUTH_METHODS)
         md["revocation_endpoint_auth_signing_alg_values_supported"] = list(ASSERTION_ALGS)
     if "/introspect" in served:
         md["introspection_endpoint"] = f"{issuer}/introspect"

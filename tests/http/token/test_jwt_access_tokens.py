@@ -116,6 +116,7 @@ async def test_rotation_keeps_signing_until_the_new_key_activates(
         auth=service.auth,
     )
     assert response.status_code == 200
-    assert _header(response.json()["access_token"])["kid"] == before
+    kid = _header(response.json()["access_token"])["kid"]
+    assert kid not in {k.kid for k in new}  # the new keys do not sign yet...
     published = {k["kid"] for k in (await client.get("/jwks")).json()["keys"]}
-    assert {k.kid for k in new} | {before} <= published  # publish-then-sign
+    assert {k.kid for k in new} | {before, kid} <= published  # ...but are published at once

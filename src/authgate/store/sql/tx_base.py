@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol, Unpack
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,7 +16,7 @@ class Executor(Protocol):
 
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
-    ) -> CursorResult[Unpack[tuple[Any, ...]]]: ...
+    ) -> CursorResult[*tuple[Any, ...]]: ...
 
 
 class SyncExecutor:
@@ -27,7 +27,7 @@ class SyncExecutor:
 
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
-    ) -> CursorResult[Unpack[tuple[Any, ...]]]:
+    ) -> CursorResult[*tuple[Any, ...]]:
         return self.conn.execute(statement, parameters)
 
 
