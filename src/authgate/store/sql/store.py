@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 import anyio
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.core.errors import TemporarilyUnavailableError
@@ -47,6 +47,8 @@ class SqlStore:
         # growing steps; queueing them here hands the lock over at once. Other processes
         # are still waited for by busy_timeout.
         self._write_lock = anyio.Lock() if self._dialect == "sqlite" else None
+        # With writes queued, one long-lived connection serves them all (no pool checkout).
+        self._writer: Connection | None = None
 
     @property
     def table_names(self) -> Sequence[str]:
@@ -82,14 +84,38 @@ class SqlStore:
 
     @asynccontextmanager
     async def _sync_transaction(self, engine: Engine, readonly: bool) -> AsyncIterator[SqlTx]:
+        if not readonly:
+            async with self._writer_transaction(engine) as tx:
+                yield tx
+            return
         try:
             with engine.connect() as conn:
-                if readonly:
-                    conn = conn.execution_options(**{READONLY: True})
+                conn = conn.execution_options(**{READONLY: True})
                 with conn.begin():
                     yield SqlTx(SyncExecutor(conn), self._dialect)
         except _UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
+
+    @asynccontextmanager
+    async def _writer_transaction(self, engine: Engine) -> AsyncIterator[SqlTx]:
+        """A write transaction on the process's writer connection (caller holds the lock)."""
+        try:
+            if self._writer is None:
+                self._writer = engine.connect()
+            with self._writer.begin():
+                yield SqlTx(SyncExecutor(self._writer), self._dialect)
+        except _UNAVAILABLE as exc:
+            self._drop_writer()
+            raise _unavailable(exc) from exc
+        except BaseException:
+            if self._writer is not None and self._writer.invalidated:
+                self._drop_writer()
+            raise
+
+    def _drop_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     async def ping(self) -> None:
         async with self.transaction(readonly=True) as tx:
@@ -103,6 +129,7 @@ class SqlStore:
 
     async def close(self) -> None:
         if isinstance(self.engine, Engine):
+            self._drop_writer()
             self.engine.dispose()
         else:
             await self.engine.dispose()

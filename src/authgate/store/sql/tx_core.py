@@ -22,6 +22,11 @@ from authgate.store.sql import rows, tables as t
 from authgate.store.sql.tx_base import SqlTxBase
 
 
+# Hot-path statements are built once; SQLAlchemy caches their compiled form.
+_FIND_CLIENT = sa.select(t.clients).where(t.clients.c.client_id == sa.bindparam("client_id"))
+_INSERT_ACCESS_TOKEN = sa.insert(t.access_tokens)
+
+
 class CoreTx(SqlTxBase):
     """Clients, users, keys, resources, access tokens, replay and rate-limit state, audit."""
 
@@ -30,9 +35,7 @@ class CoreTx(SqlTxBase):
         await self._conn.execute(sa.insert(t.clients).values(rows.client_values(client)))
 
     async def find_client(self, client_id: ClientId) -> Client | None:
-        row = (
-            await self._conn.execute(sa.select(t.clients).where(t.clients.c.client_id == client_id))
-        ).first()
+        row = (await self._conn.execute(_FIND_CLIENT, {"client_id": client_id})).first()
         return rows.client_from_row(row) if row else None
 
     async def list_clients(self) -> list[Client]:
@@ -147,7 +150,7 @@ class CoreTx(SqlTxBase):
 
     # access tokens
     async def add_access_token(self, token: AccessToken) -> None:
-        await self._conn.execute(sa.insert(t.access_tokens).values(rows.access_token_values(token)))
+        await self._conn.execute(_INSERT_ACCESS_TOKEN, rows.access_token_values(token))
 
     async def find_access_token(self, token_hash: bytes) -> tuple[AccessToken, TokenStatus] | None:
         row = (await self._conn.execute(rows.FIND_ACCESS_TOKEN, {"h": token_hash})).first()
