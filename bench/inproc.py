@@ -21,10 +21,11 @@ import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from authgate.config import Settings  # noqa: E402
-from authgate.flows.resources import create_resource  # noqa: E402
-from authgate.server import build_app  # noqa: E402
-from tests.helpers import ASGIApp, lifespan_app, make_client, now  # noqa: E402
+from tests.helpers import ASGIApp, lifespan_app, make_client, now
+
+from authgate.config import Settings
+from authgate.flows.resources import create_resource
+from authgate.server import build_app
 
 Scenario = Callable[[httpx2.AsyncClient], Awaitable[httpx2.Response]]
 

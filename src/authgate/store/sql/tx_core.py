@@ -21,7 +21,6 @@ from authgate.core.types import ClientId, Subject
 from authgate.store.sql import rows, tables as t
 from authgate.store.sql.tx_base import SqlTxBase
 
-
 # Hot-path statements are built once; SQLAlchemy caches their compiled form.
 _FIND_CLIENT = sa.select(t.clients).where(t.clients.c.client_id == sa.bindparam("client_id"))
 _INSERT_ACCESS_TOKEN = sa.insert(t.access_tokens)
