@@ -235,6 +235,8 @@ class DeviceCode:
     sub: Subject | None = None
     grant_id: GrantId | None = None
     last_polled_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    penalized: bool = False
     decided_at: datetime | None = None
     consumed_at: datetime | None = None
     request_ip: str | None = None

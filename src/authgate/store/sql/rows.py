@@ -12,6 +12,7 @@ from authgate.core.models import (
     AccessToken,
     AuthorizationCode,
     Client,
+    DeviceCode,
     Grant,
     RefreshToken,
     Resource,
@@ -24,6 +25,7 @@ from authgate.core.types import (
     ApplicationType,
     ClientAuthMethod,
     ClientId,
+    DeviceStatus,
     GrantId,
     GrantType,
     RevokedBy,
@@ -344,3 +346,42 @@ def refresh_token_from_row(r: Row) -> RefreshToken:
 
 # A grant's columns under a prefix, for statements that join a token to its grant.
 GRANT_COLUMNS = [c.label("g_" + c.name) for c in t.grants.c]
+
+
+_DEVICE_FIELDS = (
+    "device_code_hash",
+    "user_code",
+    "client_id",
+    "authorization_details",
+    "resource",
+    "sub",
+    "grant_id",
+    "interval",
+    "last_polled_at",
+    "next_poll_at",
+    "penalized",
+    "created_at",
+    "expires_at",
+    "decided_at",
+    "consumed_at",
+    "request_ip",
+    "request_user_agent",
+)
+
+
+def device_code_values(d: DeviceCode) -> dict[str, object]:
+    values = {name: getattr(d, name) for name in _DEVICE_FIELDS}
+    values["scope"] = scope(d.scope)
+    values["status"] = d.status.value
+    return values
+
+
+def device_code_from_row(r: Row) -> DeviceCode:
+    m = r._mapping
+    values = {name: m[name] for name in _DEVICE_FIELDS}
+    values["penalized"] = bool(values["penalized"])
+    return DeviceCode(
+        **values,
+        scope=scope_set(m["scope"]),
+        status=DeviceStatus(m["status"]),
+    )

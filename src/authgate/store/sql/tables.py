@@ -247,8 +247,10 @@ device_codes = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("sub", sa.String(64)),
     sa.Column("grant_id", sa.String(64)),
-    sa.Column("interval", sa.Integer, nullable=False),
+    sa.Column("interval", sa.Integer, nullable=False),  # seconds; grows by 5 per slow_down
     _ts("last_polled_at"),
+    _ts("next_poll_at"),  # RFC 8628 §3.5: a poll before this gets slow_down
+    sa.Column("penalized", sa.Boolean, nullable=False),  # slow_down given since last accepted poll
     _ts("created_at", nullable=False),
     _ts("expires_at", nullable=False),
     _ts("decided_at"),

@@ -168,6 +168,8 @@ def upgrade() -> None:
         sa.Column("grant_id", sa.String(length=64), nullable=True),
         sa.Column("interval", sa.Integer(), nullable=False),
         sa.Column("last_polled_at", sa.BigInteger(), nullable=True),
+        sa.Column("next_poll_at", sa.BigInteger(), nullable=True),
+        sa.Column("penalized", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("expires_at", sa.BigInteger(), nullable=False),
         sa.Column("decided_at", sa.BigInteger(), nullable=True),

@@ -1,0 +1,285 @@
+"""RFC 8628 use cases: device authorization (§3.1–3.2), looking up and deciding a user code
+(§3.3, with the §5.1 attempt limits), and the device_code grant (§3.4–3.5).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from authgate.core import device as rules
+from authgate.core.client_auth import ClientCredentials
+from authgate.core.errors import (
+    InvalidGrantError,
+    OAuthError,
+    TemporarilyUnavailableError,
+    TooManyRequestsError,
+)
+from authgate.core.models import Client, DeviceCode, Grant
+from authgate.core.params import Params
+from authgate.core.scopes import OFFLINE_ACCESS, parse_scope, validate_scope
+from authgate.core.token_request import TokenResponse, build_token_response, validate_client_grant
+from authgate.core.tokens import expiry, hash_prefix, hash_token, new_id, new_token
+from authgate.core.types import DeviceStatus, GrantId, GrantType, RevokedBy, Subject
+from authgate.flows.client_auth import with_authenticated_client
+from authgate.flows.context import Context
+from authgate.flows.tokens import issue_access_token, issue_refresh_token, resolve_resource
+from authgate.store.base import StoreTx
+
+log = logging.getLogger(__name__)
+
+_USER_CODE_TRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAuthorization:
+    """RFC 8628 §3.2 response."""
+
+    device_code: str = field(repr=False)
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str
+    expires_in: int
+    interval: int
+
+    def body(self) -> dict[str, object]:
+        return {
+            "device_code": self.device_code,
+            "user_code": self.user_code,
+            "verification_uri": self.verification_uri,
+            "verification_uri_complete": self.verification_uri_complete,
+            "expires_in": self.expires_in,
+            "interval": self.interval,
+        }
+
+
+def verification_uri(issuer: str) -> str:
+    return f"{issuer}/device"
+
+
+def _device_scope(client: Client, requested: str | None) -> frozenset[str]:
+    if requested is None:
+        return client.scope - {OFFLINE_ACCESS}
+    scope = validate_scope(parse_scope(requested), client.scope)
+    if GrantType.REFRESH_TOKEN not in client.grant_types:
+        scope = scope - {OFFLINE_ACCESS}  # no refresh token could be issued anyway
+    return scope
+
+
+async def authorize_device(
+    ctx: Context,
+    creds: ClientCredentials,
+    params: Params,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+    now: datetime,
+) -> DeviceAuthorization:
+    """§3.1: register a device request and return the codes the device shows and polls with."""
+    settings = ctx.settings
+
+    async def work(tx: StoreTx, client: Client) -> DeviceAuthorization:
+        validate_client_grant(client, GrantType.DEVICE_CODE)
+        scope = _device_scope(client, params.get("scope"))
+        resource = await resolve_resource(tx, params.get_all("resource"))
+        code = new_token()
+        for _ in range(_USER_CODE_TRIES):
+            user_code = rules.new_user_code()
+            device = DeviceCode(
+                device_code_hash=hash_token(code),
+                user_code=user_code,
+                client_id=client.client_id,
+                scope=scope,
+                status=DeviceStatus.PENDING,
+                interval=settings.device_poll_interval,
+                created_at=now,
+                expires_at=expiry(now, settings.device_code_ttl),
+                resource=resource.uri if resource else None,
+                request_ip=ip,
+                request_user_agent=(user_agent or "")[:512] or None,
+            )
+            if await tx.add_device_code(device, now=now):
+                break
+        else:  # pragma: no cover - five collisions among 20^8 codes
+            raise TemporarilyUnavailableError("could not allocate a user code; retry")
+        shown = rules.format_user_code(user_code)
+        uri = verification_uri(settings.issuer)
+        return DeviceAuthorization(
+            device_code=code,
+            user_code=shown,
+            verification_uri=uri,
+            verification_uri_complete=f"{uri}?user_code={shown}",
+            expires_in=settings.device_code_ttl,
+            interval=settings.device_poll_interval,
+        )
+
+    return await with_authenticated_client(ctx, creds, work, now=now)
+
+
+async def exchange(
+    tx: StoreTx, ctx: Context, client: Client, params: Params, *, now: datetime
+) -> TokenResponse | OAuthError:
+    """§3.4–3.5: one poll. Polling state and reuse revocation are written even when the
+    answer is an error, so errors are returned (raised after the commit), not raised here.
+    """
+    validate_client_grant(client, GrantType.DEVICE_CODE)
+    code_hash = hash_token(params.require("device_code"))
+    device = await tx.find_device_code(code_hash)
+    if device is None:
+        return InvalidGrantError("unknown device_code")
+    try:
+        decision = rules.validate_poll(device, client_id=client.client_id, now=now)
+    except OAuthError as error:
+        if device.status is DeviceStatus.CONSUMED and device.client_id == client.client_id:
+            await _revoke_on_reuse(tx, device, now)
+        return error
+    if decision.outcome is not rules.PollOutcome.ISSUE:
+        await tx.record_device_poll(decision.device)
+        return decision.error()
+    if not await tx.consume_device_code(code_hash, now=now):
+        return InvalidGrantError("device_code has already been used")
+    return await _issue(tx, ctx, client, device, now)
+
+
+async def _revoke_on_reuse(tx: StoreTx, device: DeviceCode, now: datetime) -> None:
+    # SECURITY.md SEC-62: a device code yields tokens once; using it again revokes them.
+    if device.grant_id is not None and await tx.revoke_grant(
+        device.grant_id, now=now, by=RevokedBy.DEVICE_CODE_REUSE
+    ):
+        log.warning(
+            "device_code reuse: grant revoked (client=%s code=%s)",
+            device.client_id,
+            hash_prefix(device.device_code_hash),
+        )
+
+
+async def _issue(
+    tx: StoreTx, ctx: Context, client: Client, device: DeviceCode, now: datetime
+) -> TokenResponse | OAuthError:
+    grant = await tx.find_grant(device.grant_id) if device.grant_id else None
+    user = await tx.find_user(grant.sub) if grant and grant.sub else None
+    if grant is None or user is None or user.is_disabled or grant.revoked_at is not None:
+        # SEC-68: the user is checked again when the tokens are issued.
+        return InvalidGrantError("the user who approved this device can no longer sign in")
+    resource = await resolve_resource(tx, (grant.resource,) if grant.resource else ())
+    refresh = None
+    if OFFLINE_ACCESS in grant.scope and GrantType.REFRESH_TOKEN in client.grant_types:
+        refresh = await issue_refresh_token(tx, ctx, grant=grant, scope=grant.scope, now=now)
+    access = await issue_access_token(
+        tx,
+        ctx,
+        client=client,
+        sub=user.sub,
+        scope=grant.scope,
+        resource=resource,
+        now=now,
+        grant_id=grant.grant_id,
+        refresh_token_hash=refresh.record.token_hash if refresh else None,
+        authorization_details=grant.authorization_details,
+        auth_time=grant.auth_time,
+    )
+    return build_token_response(
+        access_token=access.token,
+        expires_in=access.expires_in,
+        scope=grant.scope,
+        refresh_token=refresh.token if refresh else None,
+    )
+
+
+def _limits(ctx: Context) -> rules.AttemptLimits:
+    s = ctx.settings
+    return rules.AttemptLimits(
+        per_source=s.user_code_max_failures,
+        total=s.user_code_global_max_failures,
+        window=timedelta(seconds=s.user_code_failure_window),
+    )
+
+
+def _buckets(ip: str | None, browser: str | None) -> tuple[str, ...]:
+    return tuple(
+        f"user_code:{kind}:{value}" for kind, value in (("ip", ip), ("browser", browser)) if value
+    )
+
+
+async def find_user_code(
+    ctx: Context, raw: str, *, ip: str | None, browser: str | None, now: datetime
+) -> DeviceCode:
+    """§3.3: the pending request a person's code names. RFC 8628 §5.1: failed entries are
+    counted per client IP, per browser and in total, in the database (every process shares
+    them); at the limit nothing is looked up, valid code or not, until the window passes.
+    A success does not reset the counters; repeating one wrong code counts once.
+    """
+    limits = _limits(ctx)
+    buckets = _buckets(ip, browser)
+    code = rules.normalise_user_code(raw)
+    outcome: DeviceCode | OAuthError
+    async with ctx.store.transaction() as tx:
+        counts = tuple([await tx.peek_rate_limit(b, now=now) for b in buckets])
+        total = await tx.peek_rate_limit("user_code:all", now=now)
+        if rules.attempts_exhausted(counts, limits, total):
+            outcome = TooManyRequestsError(
+                "too many wrong codes; wait and try again",
+                retry_after=int(limits.window.total_seconds()),
+            )
+        else:
+            found = await tx.find_device_code_by_user_code(code) if code else None
+            try:
+                outcome = rules.validate_decision(found, now=now)
+            except OAuthError as error:
+                await _count_failure(tx, buckets, code or raw[:16], limits, now)
+                outcome = error
+    if isinstance(outcome, OAuthError):
+        raise outcome
+    return outcome
+
+
+async def _count_failure(
+    tx: StoreTx, buckets: tuple[str, ...], code: str, limits: rules.AttemptLimits, now: datetime
+) -> None:
+    ends = now + limits.window
+    for bucket in buckets:
+        # SEC-65: variants of one wrong code (case, dashes) are one attempt.
+        first, _ = await tx.hit_rate_limit(f"{bucket}:{code}", now=now, window_ends_at=ends)
+        if first == 1:
+            await tx.hit_rate_limit(bucket, now=now, window_ends_at=ends)
+    await tx.hit_rate_limit("user_code:all", now=now, window_ends_at=ends)
+
+
+async def decide(
+    ctx: Context,
+    device: DeviceCode,
+    *,
+    sub: Subject,
+    approve: bool,
+    auth_time: datetime | None,
+    amr: tuple[str, ...] = (),
+    sid: str | None = None,
+    now: datetime,
+) -> bool:
+    """§3.3: the user approved or denied `device`. Approval creates the grant the device's
+    tokens will belong to. False if the code was decided, used or expired meanwhile.
+    """
+    grant_id = GrantId(new_id()) if approve else None
+    status = DeviceStatus.APPROVED if approve else DeviceStatus.DENIED
+    async with ctx.store.transaction() as tx:
+        decided = await tx.decide_device_code(
+            device.device_code_hash, status=status, sub=sub, grant_id=grant_id, now=now
+        )
+        if decided and grant_id is not None:
+            await tx.add_grant(
+                Grant(
+                    grant_id=grant_id,
+                    client_id=device.client_id,
+                    sub=sub,
+                    scope=device.scope,
+                    created_at=now,
+                    expires_at=expiry(now, ctx.settings.refresh_token_ttl),
+                    authorization_details=device.authorization_details,
+                    resource=device.resource,
+                    auth_time=auth_time,
+                    amr=amr,
+                    sid=sid,
+                )
+            )
+    return decided
