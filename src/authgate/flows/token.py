@@ -10,9 +10,10 @@ from authgate.core.models import Client
 from authgate.core.params import Params
 from authgate.core.token_request import TokenResponse, parse_grant_type
 from authgate.core.types import GrantType
-from authgate.flows import client_credentials
+from authgate.flows import client_credentials, refresh_token
 from authgate.flows.client_auth import with_authenticated_client
 from authgate.flows.context import Context
+from authgate.flows.outcomes import RaiseAfterCommit
 from authgate.store.base import StoreTx
 
 Handler = Callable[[StoreTx, Context, Client, Params], Awaitable[TokenResponse]]
@@ -20,6 +21,7 @@ _Exchange = Callable[..., Awaitable[TokenResponse]]
 
 _HANDLERS: dict[GrantType, _Exchange] = {
     GrantType.CLIENT_CREDENTIALS: client_credentials.exchange,
+    GrantType.REFRESH_TOKEN: refresh_token.exchange,
 }
 SUPPORTED_GRANTS = frozenset(_HANDLERS)
 
@@ -31,7 +33,13 @@ async def token(
     grant = parse_grant_type(params.require("grant_type"), SUPPORTED_GRANTS)
     exchange = _HANDLERS[grant]
 
-    async def work(tx: StoreTx, client: Client) -> TokenResponse:
-        return await exchange(tx, ctx, client, params, now=now)
+    async def work(tx: StoreTx, client: Client) -> TokenResponse | RaiseAfterCommit:
+        try:
+            return await exchange(tx, ctx, client, params, now=now)
+        except RaiseAfterCommit as deferred:
+            return deferred  # commit what it recorded, then raise (flows/outcomes.py)
 
-    return await with_authenticated_client(ctx, creds, work, now=now)
+    outcome = await with_authenticated_client(ctx, creds, work, now=now)
+    if isinstance(outcome, RaiseAfterCommit):
+        raise outcome.error
+    return outcome
