@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -602,7 +603,7 @@ def _token_value(token: str) -> str:
     """TOKEN, or `-` to read it from standard input (keeps it out of shell history)."""
     value = token
     if token == "-":
-        value = str(click.get_text_stream("stdin").readline()).strip()
+        value = sys.stdin.readline().strip()
     if not value:
         raise click.UsageError("the token is empty")
     return value
