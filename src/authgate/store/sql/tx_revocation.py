@@ -107,7 +107,8 @@ class RevocationTx(SqlTxBase):
                 G.grant_id == grant_id, sa.or_(G.revoked_by.is_(None), G.revoked_by == _OPERATOR)
             )
             .values(
-                revoked_at=sa.func.coalesce(G.revoked_at, now), revoked_by=RevokedBy.REPLAY.value
+                revoked_at=sa.func.coalesce(G.revoked_at, sa.literal(now, G.revoked_at.type)),
+                revoked_by=RevokedBy.REPLAY.value,
             )
         )
         return changed == 1
