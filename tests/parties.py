@@ -9,8 +9,14 @@ from dataclasses import dataclass
 
 import httpx2
 
-from tests.helpers import ASGIApp, RegisteredClient, UserTokens, issue_user_tokens, make_client
-from tests.helpers import make_user
+from tests.helpers import (
+    ASGIApp,
+    RegisteredClient,
+    UserTokens,
+    issue_user_tokens,
+    make_client,
+    make_user,
+)
 
 USER_GRANTS = ("authorization_code", "refresh_token")
 
