@@ -114,6 +114,14 @@ def test_spent_token_inside_the_grace_window_is_a_retry() -> None:
     assert refresh.decide(no_until, client=C1, now=NOW) is Outcome.REUSE
 
 
+def test_a_retry_after_revocation_is_not_escalated() -> None:
+    dropped = {"consumed_at": NOW, "replay_until": NOW + timedelta(seconds=5)}
+    s = state(token=dropped, grant={"revoked_at": NOW})
+    with pytest.raises(InvalidGrantError, match="revoked"):
+        refresh.decide(s, client=C1, now=NOW)
+    assert refresh.decide(s, client=C1, now=NOW + timedelta(seconds=5)) is Outcome.REUSE
+
+
 @pytest.mark.parametrize(
     ("kw", "message"),
     [

@@ -85,7 +85,14 @@ def decide(state: RefreshState, *, client: Client, now: datetime) -> Outcome:
     if now >= min(rt.expires_at, state.grant.expires_at):
         raise InvalidGrantError(problem(state, now=now))
     if rt.consumed_at is not None:
-        return Outcome.RETRY if in_grace_window(rt, now=now) else Outcome.REUSE
+        if in_grace_window(rt, now=now):
+            return Outcome.RETRY
+        inside = rt.replay_until is not None and now < rt.replay_until
+        if inside and state.grant.revoked_at is not None:
+            # A retry after the grant was revoked (which dropped the kept pair): refused as
+            # revoked, not escalated to a replay, so an operator revocation stays undoable.
+            raise InvalidGrantError("refresh token was revoked")
+        return Outcome.REUSE
     reason = problem(state, now=now)
     if reason is not None:
         raise InvalidGrantError(reason)

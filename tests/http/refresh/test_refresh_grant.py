@@ -114,9 +114,7 @@ async def test_scope_may_narrow_but_never_widen(
 
 
 @pytest.mark.spec("SEC-57")
-async def test_retired_client_cannot_refresh(
-    client: httpx2.AsyncClient, parties: Parties
-) -> None:
+async def test_retired_client_cannot_refresh(client: httpx2.AsyncClient, parties: Parties) -> None:
     t = await parties.tokens()
     await clients.set_retired(
         parties.app.store, parties.c1.client_id, retired=True, actor="test", now=now()

@@ -21,6 +21,9 @@ RT = t.refresh_tokens.c
 G = t.grants.c
 _OPERATOR = RevokedBy.OPERATOR.value
 _FORGET = {"replay_payload": None, "replay_until": None}
+# Revocation drops a kept successor pair but keeps `replay_until`, so a retry inside the window
+# is still told apart from a replay (core/refresh.decide).
+_DROP = {"replay_payload": None}
 
 
 def _at_live(now: datetime) -> sa.ColumnElement[bool]:
@@ -73,7 +76,7 @@ class RevocationTx(SqlTxBase):
         return await self._update(
             sa.update(t.refresh_tokens)
             .where(RT.token_hash == token_hash, RT.revoked_at.is_(None), RT.expires_at > now)
-            .values(revoked_at=now, revoked_by=by.value, **_FORGET)
+            .values(revoked_at=now, revoked_by=by.value, **_DROP)
         )
 
     async def revoke_grant_tree(
@@ -96,7 +99,7 @@ class RevocationTx(SqlTxBase):
         await self._conn.execute(
             sa.update(t.refresh_tokens)
             .where(RT.grant_id == grant_id, RT.replay_payload.is_not(None))
-            .values(_FORGET)
+            .values(_DROP)
         )
 
     async def mark_grant_replayed(self, grant_id: GrantId, *, now: datetime) -> bool:
@@ -201,7 +204,7 @@ class RevocationTx(SqlTxBase):
             await self._update(
                 sa.update(t.refresh_tokens)
                 .where(RT.grant_id.in_(live_grants), RT.replay_payload.is_not(None))
-                .values(_FORGET)
+                .values(_DROP)
             )
             await self._update(
                 sa.update(t.grants).where(grant_sel, _grant_live(now)).values(values)
