@@ -62,7 +62,9 @@ class RevocationStoreTx(Protocol):
         ...
 
     async def approve_grant_tree(self, grant_id: GrantId, *, now: datetime) -> int:
-        """Undo operator revocations of the grant's unexpired, unspent tokens."""
+        """Undo operator revocations of the grant's unexpired, unspent tokens (and lift those
+        of its expired access tokens, which stay expired); returns the live tokens restored.
+        """
         ...
 
     async def bulk_revoke(

@@ -144,6 +144,13 @@ class RevocationTx(SqlTxBase):
             .where(AT.grant_id == grant_id, AT.revoked_by == _OPERATOR, AT.expires_at > now)
             .values(cleared)
         )
+        # Expired access tokens stay expired, but their revocation no longer blocks the
+        # refresh token issued with them (SEC-77), which this approval restores.
+        await self._update(
+            sa.update(t.access_tokens)
+            .where(AT.grant_id == grant_id, AT.revoked_by == _OPERATOR, AT.expires_at <= now)
+            .values(cleared)
+        )
         return tokens + await self._update(
             sa.update(t.refresh_tokens)
             .where(RT.grant_id == grant_id, RT.revoked_by == _OPERATOR, _rt_unexpired(now))
