@@ -89,4 +89,6 @@ class TestWithGrace:
             bodies = [r.json() for r in responses]
             assert all(b == bodies[0] for b in bodies)  # one successor, never a second pair
             assert await is_active(client, parties.r1, bodies[0]["refresh_token"])
-            assert (await refresh(client, parties.p1, bodies[0]["refresh_token"])).status_code == 200
+            assert (
+                await refresh(client, parties.p1, bodies[0]["refresh_token"])
+            ).status_code == 200
