@@ -17,6 +17,7 @@ from authgate.core.models import Client
 from authgate.core.params import Params
 from authgate.core.revocation import (
     ApprovalPlan,
+    BulkSelection,
     RevocationPlan,
     Target,
     lookup_order,
@@ -231,6 +232,19 @@ async def operator_token_action(
     return OperatorResult(action, tokens, grants, cascade, kind=target.kind.value)
 
 
+async def _bulk_target(tx: StoreTx, selection: BulkSelection) -> tuple[str, str, str | None]:
+    """(target type, target, sub) of a bulk revocation; NotFoundError for an unknown one."""
+    if selection.client_id is not None:
+        if await tx.find_client(ClientId(selection.client_id)) is None:
+            raise NotFoundError(f"no client with client_id {selection.client_id!r}")
+        return "client", selection.client_id, None
+    who = str(selection.sub)
+    found = await tx.find_user(Subject(who)) or await tx.find_user_by_username(who)
+    if found is None:
+        raise NotFoundError(f"no user with sub or username {who!r}")
+    return "user", found.sub, found.sub
+
+
 async def operator_bulk_revoke(
     store: Store,
     *,
@@ -245,16 +259,7 @@ async def operator_bulk_revoke(
     """`authgate token revoke --client-id C | --user SUB [--before T] [--dry-run]`."""
     selection = validate_bulk(client_id=client_id, sub=user, before=before)
     async with store.transaction(readonly=dry_run) as tx:
-        if selection.client_id is not None:
-            if await tx.find_client(ClientId(selection.client_id)) is None:
-                raise NotFoundError(f"no client with client_id {selection.client_id!r}")
-            target_type, target, sub = "client", selection.client_id, None
-        else:
-            who = str(selection.sub)
-            found = await tx.find_user(Subject(who)) or await tx.find_user_by_username(who)
-            if found is None:
-                raise NotFoundError(f"no user with sub or username {who!r}")
-            target_type, target, sub = "user", found.sub, found.sub
+        target_type, target, sub = await _bulk_target(tx, selection)
         tokens, grants = await tx.bulk_revoke(
             client_id=selection.client_id,
             sub=sub,

@@ -7,7 +7,9 @@ counts say exactly what changed. Callers hold the grant's row lock (`lock_grant`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -44,6 +46,42 @@ def _rt_live(now: datetime) -> sa.ColumnElement[bool]:
 
 def _grant_live(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(G.revoked_at.is_(None), G.expires_at > now)
+
+
+@dataclass(frozen=True, slots=True)
+class _Bulk:
+    """The rows a bulk revocation of one client's or one user's tokens selects."""
+
+    grants: sa.ColumnElement[bool]  # the grants of the client or user
+    live_grants: sa.Select[Any]
+    access: sa.ColumnElement[bool]  # live access tokens, of live grants or of none
+    refresh: sa.ColumnElement[bool]  # live refresh tokens of live grants
+
+    @classmethod
+    def of(
+        cls, *, client_id: str | None, sub: str | None, before: datetime | None, now: datetime
+    ) -> _Bulk:
+        if client_id is not None:
+            grants, access = G.client_id == client_id, AT.client_id == client_id
+        else:
+            grants, access = G.sub == sub, AT.sub == sub
+        live_grants = sa.select(G.grant_id).where(grants, _grant_live(now))
+        of_live_grant = AT.grant_id.in_(sa.select(G.grant_id).where(_grant_live(now)))
+        access = sa.and_(access, _at_live(now), sa.or_(AT.grant_id.is_(None), of_live_grant))
+        refresh = sa.and_(RT.grant_id.in_(live_grants), _rt_live(now))
+        if before is not None:
+            access = sa.and_(access, AT.issued_at < before)
+            refresh = sa.and_(refresh, RT.issued_at < before)
+        return cls(grants, live_grants, access, refresh)
+
+    def grants_changed(self, revoke_grants: bool) -> sa.Select[Any] | sa.CompoundSelect[Any]:
+        """The grants to revoke, or (tokens only) the grants that lose tokens."""
+        if revoke_grants:
+            return self.live_grants
+        return sa.union(
+            sa.select(AT.grant_id).where(self.access, AT.grant_id.is_not(None)),
+            sa.select(RT.grant_id).where(self.refresh),
+        )
 
 
 class RevocationTx(SqlTxBase):
@@ -167,56 +205,35 @@ class RevocationTx(SqlTxBase):
         now: datetime,
         dry_run: bool,
     ) -> tuple[int, int]:
-        if client_id is not None:
-            grant_sel, at_sel = G.client_id == client_id, AT.client_id == client_id
-        else:
-            grant_sel, at_sel = G.sub == sub, AT.sub == sub
-        live_grants = sa.select(G.grant_id).where(grant_sel, _grant_live(now))
-        at_where = sa.and_(
-            at_sel,
-            _at_live(now),
-            sa.or_(
-                AT.grant_id.is_(None),
-                AT.grant_id.in_(sa.select(G.grant_id).where(_grant_live(now))),
-            ),
-        )
-        rt_where = sa.and_(RT.grant_id.in_(live_grants), _rt_live(now))
-        if before is not None:
-            at_where = sa.and_(at_where, AT.issued_at < before)
-            rt_where = sa.and_(rt_where, RT.issued_at < before)
+        sel = _Bulk.of(client_id=client_id, sub=sub, before=before, now=now)
         if self._dialect == "postgresql" and not dry_run:
             # Lock in one order, as refresh and single revocations lock one grant each.
             await self._conn.execute(
-                sa.select(G.grant_id).where(grant_sel).order_by(G.grant_id).with_for_update()
+                sa.select(G.grant_id).where(sel.grants).order_by(G.grant_id).with_for_update()
             )
-        if revoke_grants:
-            grants_stmt = sa.select(sa.func.count()).select_from(live_grants.subquery())
-        else:
-            touched = sa.union(
-                sa.select(AT.grant_id).where(at_where, AT.grant_id.is_not(None)),
-                sa.select(RT.grant_id).where(rt_where),
-            ).subquery()
-            grants_stmt = sa.select(sa.func.count()).select_from(touched)
-        grants = int((await self._conn.execute(grants_stmt)).scalar_one())
+        grants = await self._count(sel.grants_changed(revoke_grants))
         if dry_run:
             tokens = 0
-            for table, where in ((t.access_tokens, at_where), (t.refresh_tokens, rt_where)):
-                count = sa.select(sa.func.count()).select_from(table).where(where)
-                tokens += int((await self._conn.execute(count)).scalar_one())
+            for table, where in ((t.access_tokens, sel.access), (t.refresh_tokens, sel.refresh)):
+                tokens += await self._count(sa.select(table.c.token_hash).where(where))
             return tokens, grants
         values = {"revoked_at": now, "revoked_by": _OPERATOR}
-        tokens = await self._update(sa.update(t.access_tokens).where(at_where).values(values))
-        tokens += await self._update(sa.update(t.refresh_tokens).where(rt_where).values(values))
+        tokens = await self._update(sa.update(t.access_tokens).where(sel.access).values(values))
+        tokens += await self._update(sa.update(t.refresh_tokens).where(sel.refresh).values(values))
         if revoke_grants:
             await self._update(
                 sa.update(t.refresh_tokens)
-                .where(RT.grant_id.in_(live_grants), RT.replay_payload.is_not(None))
+                .where(RT.grant_id.in_(sel.live_grants), RT.replay_payload.is_not(None))
                 .values(_DROP)
             )
             await self._update(
-                sa.update(t.grants).where(grant_sel, _grant_live(now)).values(values)
+                sa.update(t.grants).where(sel.grants, _grant_live(now)).values(values)
             )
         return tokens, grants
+
+    async def _count(self, rows: sa.Select[Any] | sa.CompoundSelect[Any]) -> int:
+        stmt = sa.select(sa.func.count()).select_from(rows.subquery())
+        return int((await self._conn.execute(stmt)).scalar_one())
 
     async def find_code_kind(self, code_hash: bytes) -> str | None:
         codes = t.authorization_codes.c
