@@ -46,6 +46,7 @@ async def test_public_clients_get_401(client: httpx2.AsyncClient, parties: Parti
 
 
 @pytest.mark.spec("SEC-90")
+@pytest.mark.spec("SEC-93")
 async def test_active_access_token_members(client: httpx2.AsyncClient, parties: Parties) -> None:
     t = await parties.tokens(scope="openid profile")
     response = await introspect(client, parties.r1, t.access_token)
