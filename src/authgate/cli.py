@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from authgate import __version__, config
 from authgate.config import Settings
 from authgate.core.client_metadata import ClientRegistration
 from authgate.core.errors import AuthgateError
-from authgate.flows import audit, clients, keys, resources, users, views
+from authgate.flows import audit, clients, keys, resources, revoke, users, views
 from authgate.server import open_store
 from authgate.store.base import Store
 
@@ -588,3 +589,144 @@ def audit_list(limit: int, as_json: bool) -> None:
         for e in items
     )
     emit(as_json, items, text or "no entries")
+
+
+# ---------------------------------------------------------------- tokens (issue 4)
+
+
+@main.group("token")
+def token_group() -> None:
+    """Revoke and re-approve tokens, one at a time or by client or user."""
+
+
+def _token_value(token: str) -> str:
+    """TOKEN, or `-` to read it from standard input (keeps it out of shell history)."""
+    value = token
+    if token == "-":
+        value = sys.stdin.readline().strip()
+    if not value:
+        raise click.UsageError("the token is empty")
+    return value
+
+
+def _token_action(
+    token: str,
+    *,
+    approve: bool,
+    token_type: str | None,
+    cascade: bool,
+    reason: str | None,
+    as_json: bool,
+) -> None:
+    value = _token_value(token)
+
+    async def work(store: Store, settings: Settings) -> dict[str, object]:
+        result = await revoke.operator_token_action(
+            store,
+            value,
+            approve=approve,
+            token_type=token_type,
+            cascade=cascade,
+            actor=ACTOR,
+            reason=reason,
+            now=_now(),
+        )
+        return result.view()
+
+    view = run(work)
+    emit(as_json, view, f"{view['type']}: {view['message']}")
+
+
+_type_option = click.option(
+    "--type",
+    "token_type",
+    type=click.Choice(["access", "refresh"]),
+    default=None,
+    help="Where to look first (a wrong type is not an error).",
+)
+_cascade_option = click.option(
+    "--no-cascade", is_flag=True, help="Only the named token, not its grant's other tokens."
+)
+_reason_option = click.option("--reason", default=None, help="Recorded in the audit log.")
+
+
+@token_group.command("revoke")
+@click.argument("token", required=False)
+@_type_option
+@_cascade_option
+@click.option("--client-id", default=None, help="Every token of this client.")
+@click.option("--user", default=None, help="Every token of this user (sub or username).")
+@click.option("--before", default=None, help="Only tokens issued before this ISO 8601 time.")
+@click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
+@_reason_option
+@json_option
+def token_revoke(
+    token: str | None,
+    token_type: str | None,
+    no_cascade: bool,
+    client_id: str | None,
+    user: str | None,
+    before: str | None,
+    dry_run: bool,
+    reason: str | None,
+    as_json: bool,
+) -> None:
+    """Revoke TOKEN (and, by default, the rest of its grant), or every token of a client or
+    user. TOKEN `-` is read from standard input.
+    """
+    bulk = client_id is not None or user is not None
+    if token is not None and (bulk or before is not None or dry_run):
+        raise click.UsageError("give either TOKEN or --client-id/--user, not both")
+    if token is not None:
+        _token_action(
+            token,
+            approve=False,
+            token_type=token_type,
+            cascade=not no_cascade,
+            reason=reason,
+            as_json=as_json,
+        )
+        return
+    if not bulk:
+        raise click.UsageError("give a TOKEN, --client-id C or --user SUB")
+    if token_type is not None or no_cascade:
+        raise click.UsageError("--type and --no-cascade apply to a single TOKEN")
+
+    async def work(store: Store, settings: Settings) -> dict[str, object]:
+        result = await revoke.operator_bulk_revoke(
+            store,
+            client_id=client_id,
+            user=user,
+            before=before,
+            dry_run=dry_run,
+            actor=ACTOR,
+            reason=reason,
+            now=_now(),
+        )
+        return result.view()
+
+    view = run(work)
+    emit(as_json, view, str(view["message"]))
+
+
+@token_group.command("approve")
+@click.argument("token")
+@_type_option
+@_cascade_option
+@_reason_option
+@json_option
+def token_approve(
+    token: str, token_type: str | None, no_cascade: bool, reason: str | None, as_json: bool
+) -> None:
+    """Undo an operator revocation of TOKEN (and, by default, of the rest of its grant).
+    Expired tokens, and tokens revoked by replay detection, their client or the user, stay
+    revoked. TOKEN `-` is read from standard input.
+    """
+    _token_action(
+        token,
+        approve=True,
+        token_type=token_type,
+        cascade=not no_cascade,
+        reason=reason,
+        as_json=as_json,
+    )

@@ -46,6 +46,7 @@ CORE_EXCEPTIONS = {
     "authgate.core.jose": {"joserfc"},
     "authgate.core.authorization_details": {"jsonschema"},
     "authgate.core.passwords": {"argon2"},
+    "authgate.core.crypto": {"cryptography"},  # AES-GCM/HKDF for the refresh grace payload
 }
 
 

@@ -13,6 +13,7 @@ from authgate.core.models import Client
 from authgate.core.types import ClientAuthMethod, ClientId
 from authgate.flows.client_keys import JwksNeeded
 from authgate.flows.context import Context
+from authgate.flows.outcomes import RaiseAfterCommit
 from authgate.store.base import StoreTx
 
 T = TypeVar("T")
@@ -58,14 +59,48 @@ async def with_authenticated_client(
     *,
     now: datetime,
 ) -> T:
-    """Run `work` in one write transaction after authenticating the client in it. A client
-    key set that must be fetched is fetched outside the transaction, then the work retried.
+    """Run `work` in one write transaction after authenticating the client in it.
+
+    A private_key_jwt assertion is verified and its jti spent in a transaction of its own
+    first, so an assertion is used up even when the request then fails (RFC 7523 §3 item 7).
+    `work` may raise RaiseAfterCommit: its writes are committed, then the error is raised.
+    """
+    if creds.method is ClientAuthMethod.PRIVATE_KEY_JWT:
+        await _spend_assertion(ctx, creds, now)
+        authenticate = _still_active
+    else:
+        authenticate = authenticate_client
+    deferred: RaiseAfterCommit | None = None
+    async with ctx.store.transaction() as tx:
+        client = await authenticate(tx, ctx, creds, now=now)
+        try:
+            result = await work(tx, client)
+        except RaiseAfterCommit as error:
+            deferred = error
+    if deferred is not None:
+        raise deferred.error
+    return result
+
+
+async def _spend_assertion(ctx: Context, creds: ClientCredentials, now: datetime) -> None:
+    """Verify a client assertion and record its jti. A client key set that must be fetched
+    is fetched outside the transaction, then the check is run again.
     """
     for _ in range(2):
         try:
             async with ctx.store.transaction() as tx:
-                client = await authenticate_client(tx, ctx, creds, now=now)
-                return await work(tx, client)
+                await authenticate_client(tx, ctx, creds, now=now)
+            return
         except JwksNeeded as need:
             await ctx.client_keys.refresh(need.uri)
     raise InvalidClientError("the client's keys do not verify its assertion")
+
+
+async def _still_active(
+    tx: StoreTx, ctx: Context, creds: ClientCredentials, *, now: datetime
+) -> Client:
+    """The client whose assertion was verified a moment ago, if it is still not retired."""
+    client = await tx.find_client(ClientId(creds.client_id or ""))
+    if client is None or client.is_retired:
+        raise InvalidClientError("this client has been retired by the operator")
+    return client

@@ -24,6 +24,7 @@ from authgate.core.tokens import expiry, hash_prefix, hash_token, new_id, new_to
 from authgate.core.types import DeviceStatus, GrantId, GrantType, RevokedBy, Subject
 from authgate.flows.client_auth import with_authenticated_client
 from authgate.flows.context import Context
+from authgate.flows.outcomes import RaiseAfterCommit
 from authgate.flows.tokens import issue_access_token, issue_refresh_token, resolve_resource
 from authgate.store.base import StoreTx
 
@@ -119,26 +120,27 @@ async def authorize_device(
 
 async def exchange(
     tx: StoreTx, ctx: Context, client: Client, params: Params, *, now: datetime
-) -> TokenResponse | OAuthError:
+) -> TokenResponse:
     """§3.4–3.5: one poll. Polling state and reuse revocation are written even when the
-    answer is an error, so errors are returned (raised after the commit), not raised here.
+    answer is an error (RaiseAfterCommit).
     """
     validate_client_grant(client, GrantType.DEVICE_CODE)
     code_hash = hash_token(params.require("device_code"))
     device = await tx.find_device_code(code_hash)
     if device is None:
-        return InvalidGrantError("unknown device_code")
+        raise InvalidGrantError("unknown device_code")
     try:
         decision = rules.validate_poll(device, client_id=client.client_id, now=now)
     except OAuthError as error:
         if device.status is DeviceStatus.CONSUMED and device.client_id == client.client_id:
             await _revoke_on_reuse(tx, device, now)
-        return error
+            raise RaiseAfterCommit(error) from None
+        raise
     if decision.outcome is not rules.PollOutcome.ISSUE:
         await tx.record_device_poll(decision.device)
-        return decision.error()
+        raise RaiseAfterCommit(decision.error())
     if not await tx.consume_device_code(code_hash, now=now):
-        return InvalidGrantError("device_code has already been used")
+        raise InvalidGrantError("device_code has already been used")
     return await _issue(tx, ctx, client, device, now)
 
 
@@ -156,12 +158,12 @@ async def _revoke_on_reuse(tx: StoreTx, device: DeviceCode, now: datetime) -> No
 
 async def _issue(
     tx: StoreTx, ctx: Context, client: Client, device: DeviceCode, now: datetime
-) -> TokenResponse | OAuthError:
+) -> TokenResponse:
     grant = await tx.find_grant(device.grant_id) if device.grant_id else None
     user = await tx.find_user(grant.sub) if grant and grant.sub else None
     if grant is None or user is None or user.is_disabled or grant.revoked_at is not None:
         # SEC-68: the user is checked again when the tokens are issued.
-        return InvalidGrantError("the user who approved this device can no longer sign in")
+        raise InvalidGrantError("the user who approved this device can no longer sign in")
     resource = await resolve_resource(tx, (grant.resource,) if grant.resource else ())
     refresh = None
     if OFFLINE_ACCESS in grant.scope and GrantType.REFRESH_TOKEN in client.grant_types:

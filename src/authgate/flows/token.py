@@ -6,22 +6,22 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from authgate.core.client_auth import ClientCredentials
-from authgate.core.errors import OAuthError
 from authgate.core.models import Client
 from authgate.core.params import Params
 from authgate.core.token_request import TokenResponse, parse_grant_type
 from authgate.core.types import GrantType
-from authgate.flows import client_credentials, device
+from authgate.flows import client_credentials, device, refresh_token
 from authgate.flows.client_auth import with_authenticated_client
 from authgate.flows.context import Context
 from authgate.store.base import StoreTx
 
-# A grant's exchange runs inside the request's transaction. It returns (not raises) an error
-# whose state changes must be committed (slow_down, reuse revocation); it is raised after.
-_Exchange = Callable[..., Awaitable[TokenResponse | OAuthError]]
+# A grant's exchange runs inside the request's transaction. An error whose state changes
+# must persist (slow_down, reuse revocation) is raised as RaiseAfterCommit (flows/outcomes.py).
+_Exchange = Callable[..., Awaitable[TokenResponse]]
 
 _HANDLERS: dict[GrantType, _Exchange] = {
     GrantType.CLIENT_CREDENTIALS: client_credentials.exchange,
+    GrantType.REFRESH_TOKEN: refresh_token.exchange,
     GrantType.DEVICE_CODE: device.exchange,
 }
 SUPPORTED_GRANTS = frozenset(_HANDLERS)
@@ -34,10 +34,7 @@ async def token(
     grant = parse_grant_type(params.require("grant_type"), SUPPORTED_GRANTS)
     exchange = _HANDLERS[grant]
 
-    async def work(tx: StoreTx, client: Client) -> TokenResponse | OAuthError:
+    async def work(tx: StoreTx, client: Client) -> TokenResponse:
         return await exchange(tx, ctx, client, params, now=now)
 
-    result = await with_authenticated_client(ctx, creds, work, now=now)
-    if isinstance(result, OAuthError):
-        raise result
-    return result
+    return await with_authenticated_client(ctx, creds, work, now=now)

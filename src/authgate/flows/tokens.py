@@ -8,7 +8,6 @@ becomes the token's `aud` and may set its format, algorithm and lifetime.
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +15,7 @@ from datetime import datetime
 from authgate.core import jwt_access_token
 from authgate.core.errors import InvalidTargetError
 from authgate.core.models import AccessToken, Client, Grant, RefreshToken, Resource
+from authgate.core.resource_indicators import single_resource
 from authgate.core.tokens import expiry, hash_token, new_id, new_token
 from authgate.core.types import AccessTokenFormat, GrantId, SigningAlg, Subject
 from authgate.flows.context import Context
@@ -31,15 +31,13 @@ class IssuedAccessToken:
 
 async def resolve_resource(tx: StoreTx, values: Sequence[str]) -> Resource | None:
     """RFC 8707 §2: the registered resource server a request names, if any."""
-    if not values:
+    return await find_resource(tx, single_resource(values))
+
+
+async def find_resource(tx: StoreTx, uri: str | None) -> Resource | None:
+    """The registered resource server `uri`; an unregistered one is `invalid_target`."""
+    if uri is None:
         return None
-    if len(values) > 1:
-        raise InvalidTargetError("one resource per token request is supported")
-    uri = values[0]
-    parts = urllib.parse.urlsplit(uri)
-    if not parts.scheme or parts.fragment or "#" in uri:
-        # RFC 8707 §2: "MUST be an absolute URI … MUST NOT include a fragment component."
-        raise InvalidTargetError("resource must be an absolute URI without a fragment")
     resource = await tx.find_resource(uri)
     if resource is None:
         raise InvalidTargetError("unknown resource")

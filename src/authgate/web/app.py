@@ -18,7 +18,16 @@ from authgate.flows.context import Context
 from authgate.flows.keys import KeyCache, ensure_keys
 from authgate.store.base import Store
 from authgate.web import errors
-from authgate.web.endpoints import admin, device, discovery, health, jwks, token
+from authgate.web.endpoints import (
+    admin,
+    device,
+    discovery,
+    health,
+    introspection,
+    jwks,
+    revocation,
+    token,
+)
 from authgate.web.jwks_fetch import fetch_jwks
 from authgate.web.security import SecurityHeaders
 from authgate.web.state import AppState
@@ -57,6 +66,8 @@ def create_app(
         Route("/readyz", health.readyz, methods=["GET"]),
         # authorization code flow (issue 3)
         # revocation and introspection (issue 4)
+        Route("/revoke", revocation.revoke, methods=["POST"]),
+        Route("/introspect", introspection.introspect, methods=["POST"]),
         # device authorization grant (issue 6)
         Route("/device_authorization", device.device_authorization, methods=["POST"]),
         Route("/device/qr", device.qr, methods=["GET"]),

@@ -17,6 +17,7 @@ from authgate.core.client_metadata import ClientRegistration
 from authgate.core.errors import ConflictError, InvalidRequestError, NotFoundError
 from authgate.flows import audit, clients, keys, resources, users, views
 from authgate.web.admin_auth import require_admin
+from authgate.web.endpoints import admin_tokens
 from authgate.web.forms import read_body
 from authgate.web.responses import NO_STORE, json_response
 from authgate.web.state import AppState
@@ -233,4 +234,7 @@ routes = [
     Route("/admin/keys", key_list, methods=["GET"]),
     Route("/admin/keys/rotate", key_list, methods=["POST"]),
     Route("/admin/audit", audit_list, methods=["GET"]),
+    # token revocation and approval (issue 4)
+    Route("/admin/tokens/revoke", admin_tokens.revoke, methods=["POST"]),
+    Route("/admin/tokens/approve", admin_tokens.approve, methods=["POST"]),
 ]

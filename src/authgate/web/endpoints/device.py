@@ -49,7 +49,7 @@ async def qr(request: Request[AppState]) -> Response:
     )
     image = segno.make(target, error="m")
     buffer = io.BytesIO()
-    if query.get("format") == "png":
+    if request.query_params.get("format") == "png":
         image.save(buffer, kind="png", scale=8, border=2)
         media_type = "image/png"
     else:
