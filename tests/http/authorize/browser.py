@@ -97,13 +97,13 @@ class Browser:
         self, page: httpx2.Response, values: dict[str, str], button: tuple[str, str] | None = None
     ) -> httpx2.Response:
         names = set(values) | ({button[0]} if button else set())
-        form = next(f for f in forms(page.text) if names <= set(f.fields) | {b[0] for b in f.buttons})
+        form = next(
+            f for f in forms(page.text) if names <= set(f.fields) | {b[0] for b in f.buttons}
+        )
         data = {**form.fields, **values}
         if button:
             data[button[0]] = button[1]
-        return await self.http.post(
-            form.action, data=data, headers={"Origin": self.issuer}
-        )
+        return await self.http.post(form.action, data=data, headers={"Origin": self.issuer})
 
     async def login(
         self, page: httpx2.Response, username: str = "alice", password: str = PASSWORD

@@ -15,5 +15,7 @@ async def test_full_flow(fx: Setup, browser: Browser, client: httpx2.AsyncClient
     assert token.status_code == 200, token.text
     body = token.json()
     assert "id_token" in body
-    info = await client.get("/userinfo", headers={"Authorization": "Bearer " + body["access_token"]})
+    info = await client.get(
+        "/userinfo", headers={"Authorization": "Bearer " + body["access_token"]}
+    )
     assert info.status_code == 200, info.text
