@@ -135,6 +135,22 @@ class Browser:
         return response
 
 
+class Browsers:
+    """Make browsers on demand; close them all at the end of the test."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.made: list[Browser] = []
+
+    def __call__(self) -> Browser:
+        self.made.append(Browser(self.app))
+        return self.made[-1]
+
+    async def aclose(self) -> None:
+        for b in self.made:
+            await b.aclose()
+
+
 @dataclass
 class Setup:
     """SECURITY.md §0 fixtures: C1, C2 (confidential), P1 (public), U1 and U2."""

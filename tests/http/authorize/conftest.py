@@ -4,12 +4,12 @@ scripted browsers with their own cookie jars.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
 from tests.helpers import ASGIApp
-from tests.http.authorize.browser import Browser, Setup, setup
+from tests.http.authorize.browser import Browser, Browsers, Setup, setup
 
 
 @pytest.fixture
@@ -18,18 +18,12 @@ async def fx(app: ASGIApp) -> Setup:
 
 
 @pytest.fixture
-async def browsers(app: ASGIApp) -> AsyncIterator[Callable[[], Browser]]:
-    made: list[Browser] = []
-
-    def make() -> Browser:
-        made.append(Browser(app))
-        return made[-1]
-
-    yield make
-    for b in made:
-        await b.aclose()
+async def browsers(app: ASGIApp) -> AsyncIterator[Browsers]:
+    pool = Browsers(app)
+    yield pool
+    await pool.aclose()
 
 
 @pytest.fixture
-def browser(browsers: Callable[[], Browser]) -> Browser:
+def browser(browsers: Browsers) -> Browser:
     return browsers()
