@@ -147,9 +147,7 @@ async def test_concurrent_redemptions_give_at_most_one_success(
     for _ in range(5):
         r = await browser.authorize(**code_params(fx.c1.client_id, challenge))
         code = location_params(r)["code"]
-        results = await asyncio.gather(
-            *(redeem(client, fx.c1, code, verifier) for _ in range(10))
-        )
+        results = await asyncio.gather(*(redeem(client, fx.c1, code, verifier) for _ in range(10)))
         statuses = Counter(r.status_code for r in results)
         assert statuses[200] <= 1 and statuses[200] + statuses[400] == 10, statuses
         assert all(r.json()["error"] == "invalid_grant" for r in results if r.status_code == 400)

@@ -136,7 +136,9 @@ async def test_errors_after_verification_redirect_with_state_and_iss(
         "state": "s",
         "iss": "http://127.0.0.1:8000",
     }
-    token = await browser.authorize(**code_params(fx.c1.client_id, challenge, response_type="token"))
+    token = await browser.authorize(
+        **code_params(fx.c1.client_id, challenge, response_type="token")
+    )
     assert location_params(token)["error"] == "unsupported_response_type"
     missing = await browser.authorize(**code_params(fx.c1.client_id, challenge, response_type=""))
     assert location_params(missing)["error"] == "invalid_request"

@@ -159,7 +159,9 @@ async def test_userinfo_sub_matches_and_bad_tokens_are_refused(
     assert info.json()["sub"] == claims["sub"] == fx.u1
     bad = await client.get("/userinfo", headers={"Authorization": "Bearer nope"})
     assert bad.status_code == 401
-    assert bad.headers["www-authenticate"].startswith('Bearer realm="authgate", error="invalid_token"')
+    assert bad.headers["www-authenticate"].startswith(
+        'Bearer realm="authgate", error="invalid_token"'
+    )
     id_as_at = await client.get(
         "/userinfo", headers={"Authorization": "Bearer " + issued["id_token"]}
     )
@@ -217,9 +219,7 @@ async def test_consent_page_names_the_client_and_every_scope(
 ) -> None:
     await setup(app)
     name = "<b>Evil & Co</b>"
-    c = await make_client(
-        app, name=name, redirect_uris=(C1_URI,), scope="openid profile email <x>"
-    )
+    c = await make_client(app, name=name, redirect_uris=(C1_URI,), scope="openid profile email <x>")
     _, challenge = pkce()
     page = await browser.follow(
         await browser.authorize(
