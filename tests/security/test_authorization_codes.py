@@ -102,7 +102,7 @@ async def test_redirect_uri_must_be_identical(
 
 @pytest.mark.spec("SEC-16")
 async def test_codes_carry_at_least_128_bits(fx: Setup, browser: Browser) -> None:
-    verifier, challenge = pkce()
+    _verifier, challenge = pkce()
     await browser.flow(**code_params(fx.c1.client_id, challenge))  # consent remembered
     codes = []
     for _ in range(50):

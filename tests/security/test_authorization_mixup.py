@@ -9,7 +9,6 @@ import pytest
 
 from tests.helpers import ASGIApp
 from tests.http.authorize.browser import (
-    Browser,
     Browsers,
     Setup,
     code_params,

@@ -90,7 +90,7 @@ async def test_wrong_verifier_is_refused(
 
 @pytest.mark.spec("SEC-22")
 async def test_only_s256(fx: Setup, browser: Browser, client: httpx2.AsyncClient) -> None:
-    verifier, challenge = pkce()
+    _verifier, challenge = pkce()
     for method in ("plain", ""):
         params = code_params(fx.c1.client_id, challenge, code_challenge_method=method)
         if not method:
