@@ -18,7 +18,7 @@ from datetime import datetime
 from authgate.core import consent, id_token, pkce
 from authgate.core.claims import load_claims
 from authgate.core.errors import InvalidGrantError, OAuthError
-from authgate.core.models import AuthorizationCode, Client, Grant
+from authgate.core.models import AuthorizationCode, Client, Grant, Resource, User
 from authgate.core.params import Params
 from authgate.core.scopes import OPENID
 from authgate.core.token_request import TokenResponse, build_token_response, validate_client_grant
@@ -46,13 +46,7 @@ async def exchange(
         raise InvalidGrantError("the authorization code is invalid")
     if code.consumed_at is not None:
         return await _reused(tx, code, now=now)
-    if code.expires_at <= now:
-        raise InvalidGrantError("the authorization code has expired")
-    if params.get("redirect_uri") != code.redirect_uri:
-        # RFC 6749 §4.1.3: "ensure that the redirect_uri parameter is present ... and that
-        # their values are identical".
-        raise InvalidGrantError("redirect_uri does not match the authorization request")
-    pkce.verify(code.code_challenge, params.get("code_verifier"))
+    _check_code(code, params, now=now)
     resource = await resolve_resource(tx, params.get_all("resource"))
     if not await tx.consume_authorization_code(code_hash, now=now):
         return await _reused(tx, code, now=now)  # REL-02: the loser of a race
@@ -62,6 +56,32 @@ async def exchange(
     user = await tx.find_user(grant.sub) if grant.sub else None
     if user is None or user.is_disabled:
         raise InvalidGrantError("the user of this authorization is no longer active")  # SEC-17
+    return await _issue(tx, ctx, client, grant, user, resource, now=now)
+
+
+def _check_code(code: AuthorizationCode, params: Params, *, now: datetime) -> None:
+    if code.expires_at <= now:
+        raise InvalidGrantError("the authorization code has expired")
+    if params.get("redirect_uri") != code.redirect_uri:
+        # RFC 6749 §4.1.3: "ensure that the redirect_uri parameter is present ... and that
+        # their values are identical".
+        raise InvalidGrantError("redirect_uri does not match the authorization request")
+    pkce.verify(code.code_challenge, params.get("code_verifier"))
+
+
+async def _issue(
+    tx: StoreTx,
+    ctx: Context,
+    client: Client,
+    grant: Grant,
+    user: User,
+    resource: Resource | None,
+    *,
+    now: datetime,
+) -> TokenResponse:
+    """RFC 6749 §4.1.4 / OIDC Core §3.1.3.3: access token, ID token, and a refresh token
+    under the offline_access rule (SEC-32).
+    """
     issued_rt = None
     if consent.issues_refresh_token(client, grant.scope):
         issued_rt = await issue_refresh_token(tx, ctx, grant=grant, scope=grant.scope, now=now)

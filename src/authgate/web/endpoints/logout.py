@@ -8,6 +8,7 @@ cookie) ends the browser's sessions. Then the browser goes to the registered
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from starlette.requests import Request
@@ -40,15 +41,18 @@ async def logout(request: Request[AppState]) -> Response:
             return _confirm(request, checked, params.values)
         return _done(request, checked, params.get("ui_locales"))
     raw = session.raw_session(request)
-    csrf.check(request, ctx.issuer, fields.get(csrf.FIELD), raw)
-    await logout_flow.end_session(ctx, secrets, now=now)
+    if raw is not None:  # nothing to end without a session cookie
+        csrf.check(request, ctx.issuer, fields.get(csrf.FIELD), raw)
+        await logout_flow.end_session(ctx, secrets, now=now)
     response = _done(request, checked, params.get("ui_locales"))
     session.clear_session(response, request.state["settings"])
     return response
 
 
-def _confirm(request: Request[AppState], checked: LogoutRequest, values: object) -> Response:
-    fields = [(k, v) for k, v in dict(values).items() if k in FIELDS]  # type: ignore[call-overload]
+def _confirm(
+    request: Request[AppState], checked: LogoutRequest, values: Mapping[str, str]
+) -> Response:
+    fields = [(k, v) for k, v in values.items() if k in FIELDS]
     raw = session.raw_session(request) or ""
     return request.state["templates"].render(
         "logout.html",
