@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LINT_PATHS := src tests $(wildcard bench)
 
-.PHONY: run test check lint bench soak clean
+.PHONY: run test check lint bench soak clean interop-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format $(LINT_PATHS)
 	$(BIN)/ruff check --fix $(LINT_PATHS)
 
+## make interop-deps: the node client libraries of the interop tests (CI=true needs node)
+interop-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+		cd tests/interop/node && npm ci --no-audit --no-fund --loglevel=error; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "node and npm are required for the interop tests under CI=true" >&2; exit 1; \
+	else echo "node not found: the node interop tests will be skipped"; fi
+
 ## make test: install test extras, check, run the whole suite on SQLite and PostgreSQL, coverage gates
-test: $(STAMP) check
+test: $(STAMP) check interop-deps
 	rm -f .coverage .coverage.*
 	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
 	$(BIN)/coverage combine -q

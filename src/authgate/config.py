@@ -56,8 +56,9 @@ class Settings:
     database_timeout: float = 10.0
     max_body_bytes: int = 65_536
     max_param_length: int = 8192
-    login_max_failures: int = 10
-    login_failure_window: int = 900
+    login_max_failures: int = 10  # failed logins per account per window (SEC-43)
+    login_ip_max_failures: int = 100  # failed logins per client IP per window
+    login_failure_window: int = 900  # seconds
     user_code_max_failures: int = 5
     user_code_failure_window: int = 600
     user_code_global_max_failures: int = 1000
@@ -281,6 +282,7 @@ def _check(s: Settings, errors: list[str]) -> None:
         "max_body_bytes",
         "max_param_length",
         "login_max_failures",
+        "login_ip_max_failures",
         "login_failure_window",
         "user_code_max_failures",
         "user_code_failure_window",

@@ -10,7 +10,7 @@ from authgate.core.models import Client
 from authgate.core.params import Params
 from authgate.core.token_request import TokenResponse, parse_grant_type
 from authgate.core.types import GrantType
-from authgate.flows import client_credentials, device, refresh_token
+from authgate.flows import authorization_code, client_credentials, device, refresh_token
 from authgate.flows.client_auth import with_authenticated_client
 from authgate.flows.context import Context
 from authgate.store.base import StoreTx
@@ -20,6 +20,7 @@ from authgate.store.base import StoreTx
 _Exchange = Callable[..., Awaitable[TokenResponse]]
 
 _HANDLERS: dict[GrantType, _Exchange] = {
+    GrantType.AUTHORIZATION_CODE: authorization_code.exchange,
     GrantType.CLIENT_CREDENTIALS: client_credentials.exchange,
     GrantType.REFRESH_TOKEN: refresh_token.exchange,
     GrantType.DEVICE_CODE: device.exchange,

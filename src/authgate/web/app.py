@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from authgate.config import Settings
 from authgate.core.errors import OAuthError
@@ -20,15 +21,22 @@ from authgate.store.base import Store
 from authgate.web import errors
 from authgate.web.endpoints import (
     admin,
+    authorize,
+    consent,
     device,
     discovery,
     health,
+    interaction,
     introspection,
     jwks,
+    login,
+    logout,
     revocation,
     token,
+    userinfo,
 )
 from authgate.web.jwks_fetch import fetch_jwks
+from authgate.web.pages import Pages
 from authgate.web.security import SecurityHeaders
 from authgate.web.state import AppState
 
@@ -53,7 +61,7 @@ def create_app(
                 keys=KeyCache(store, ttl=settings.key_cache_ttl),
                 client_keys=ClientKeys(fetch_jwks),
             )
-            yield AppState(settings=settings, ctx=ctx, paths=paths)
+            yield AppState(settings=settings, ctx=ctx, paths=paths, templates=templates)
         finally:
             await store.close()
 
@@ -65,6 +73,14 @@ def create_app(
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         # authorization code flow (issue 3)
+        Route("/authorize", authorize.authorize, methods=["GET", "POST"]),
+        Route("/interaction/{interaction_id}", interaction.show, methods=["GET"]),
+        Route("/interaction/{interaction_id}/login", login.login, methods=["POST"]),
+        Route("/interaction/{interaction_id}/select", interaction.select_account, methods=["POST"]),
+        Route("/interaction/{interaction_id}/consent", consent.consent, methods=["POST"]),
+        Route("/userinfo", userinfo.userinfo, methods=["GET", "POST"]),
+        Route("/logout", logout.logout, methods=["GET", "POST"]),
+        Mount("/static", StaticFiles(packages=[("authgate.ui", "static")]), name="static"),
         # revocation and introspection (issue 4)
         Route("/revoke", revocation.revoke, methods=["POST"]),
         Route("/introspect", introspection.introspect, methods=["POST"]),
@@ -74,6 +90,7 @@ def create_app(
         *admin.routes,
     ]
     paths = frozenset(r.path for r in routes if isinstance(r, Route))
+    templates = Pages(settings)
     return Starlette(
         routes=routes,
         lifespan=lifespan,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Mapping
 
 from starlette.responses import Response
@@ -24,3 +25,17 @@ def json_response(
 
 def no_store_json(body: Mapping[str, object], status_code: int = 200) -> Response:
     return json_response(body, status_code, NO_STORE)
+
+
+def authorization_uri(redirect_uri: str, params: Mapping[str, str], *, fragment: bool) -> str:
+    """RFC 6749 §4.1.2: the redirect URI with the response parameters added to its query
+    (keeping the query it already has, §3.1.2), or put in the fragment (response_mode
+    `fragment`).
+    """
+    encoded = urllib.parse.urlencode(list(params.items()))
+    if fragment:
+        return f"{redirect_uri}#{encoded}"
+    if "?" not in redirect_uri:
+        return f"{redirect_uri}?{encoded}"
+    separator = "" if redirect_uri.endswith(("?", "&")) else "&"
+    return f"{redirect_uri}{separator}{encoded}"

@@ -6,9 +6,11 @@ from typing import TypedDict
 
 from authgate.config import Settings
 from authgate.flows.context import Context
+from authgate.web.pages import Pages
 
 
 class AppState(TypedDict):
     settings: Settings
     ctx: Context
     paths: frozenset[str]  # the paths this app routes (discovery advertises only these)
+    templates: Pages  # the HTML pages (authorization code flow)

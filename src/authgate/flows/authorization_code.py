@@ -1,0 +1,154 @@
+"""RFC 6749 §4.1.3–§4.1.4 and OIDC Core §3.1.3: exchange an authorization code.
+
+The code is checked against the authenticated client before it is consumed (SECURITY.md
+SEC-14: a code presented by another client stays redeemable by its own), then against the
+redirect_uri of the request (§4.1.3) and the PKCE challenge (RFC 7636 §4.6), and consumed
+by one conditional UPDATE. RFC 6749 §4.1.2: "If an authorization code is used more than
+once, the authorization server MUST deny the request and SHOULD revoke (when possible) all
+tokens previously issued based on that authorization code." A second redemption, and the
+loser of a race (REL-02), revokes the grant and so every token issued from the code; that
+revocation is committed and the `invalid_grant` raised afterwards (flows/token.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from authgate.core import consent, id_token, pkce
+from authgate.core.claims import load_claims
+from authgate.core.errors import InvalidGrantError, OAuthError
+from authgate.core.models import AuthorizationCode, Client, Grant, Resource, User
+from authgate.core.params import Params
+from authgate.core.scopes import OPENID
+from authgate.core.token_request import TokenResponse, build_token_response, validate_client_grant
+from authgate.core.tokens import hash_prefix, hash_token
+from authgate.core.types import GrantType, RevokedBy
+from authgate.core.userinfo import build_id_token_claims
+from authgate.flows.context import Context
+from authgate.flows.outcomes import RaiseAfterCommit
+from authgate.flows.tokens import issue_access_token, issue_refresh_token, resolve_resource
+from authgate.store.base import StoreTx
+
+log = logging.getLogger(__name__)
+
+
+async def exchange(
+    tx: StoreTx, ctx: Context, client: Client, params: Params, *, now: datetime
+) -> TokenResponse:
+    """Tokens for a code. A reused code's grant is revoked and the revocation committed
+    before the client sees invalid_grant (RaiseAfterCommit).
+    """
+    validate_client_grant(client, GrantType.AUTHORIZATION_CODE)
+    code_hash = hash_token(params.require("code"))
+    code = await tx.find_authorization_code(code_hash)
+    if code is None or code.client_id != client.client_id:
+        # SEC-14: another client's code is unknown to this one, and stays unconsumed.
+        raise InvalidGrantError("the authorization code is invalid")
+    if code.consumed_at is not None:
+        raise RaiseAfterCommit(await _reused(tx, code, now=now))
+    _check_code(code, params, now=now)
+    resource = await resolve_resource(tx, params.get_all("resource"))
+    if not await tx.consume_authorization_code(code_hash, now=now):
+        raise RaiseAfterCommit(await _reused(tx, code, now=now))  # REL-02: a race's loser
+    grant = await tx.find_grant(code.grant_id)
+    if grant is None or grant.revoked_at is not None:
+        raise InvalidGrantError("the authorization grant has been revoked")
+    user = await tx.find_user(grant.sub) if grant.sub else None
+    if user is None or user.is_disabled:
+        raise InvalidGrantError("the user of this authorization is no longer active")  # SEC-17
+    return await _issue(tx, ctx, client, grant, user, resource, now=now)
+
+
+def _check_code(code: AuthorizationCode, params: Params, *, now: datetime) -> None:
+    if code.expires_at <= now:
+        raise InvalidGrantError("the authorization code has expired")
+    if params.get("redirect_uri") != code.redirect_uri:
+        # RFC 6749 §4.1.3: "ensure that the redirect_uri parameter is present ... and that
+        # their values are identical".
+        raise InvalidGrantError("redirect_uri does not match the authorization request")
+    pkce.verify(code.code_challenge, params.get("code_verifier"))
+
+
+async def _issue(
+    tx: StoreTx,
+    ctx: Context,
+    client: Client,
+    grant: Grant,
+    user: User,
+    resource: Resource | None,
+    *,
+    now: datetime,
+) -> TokenResponse:
+    """RFC 6749 §4.1.4 / OIDC Core §3.1.3.3: access token, ID token, and a refresh token
+    under the offline_access rule (SEC-32).
+    """
+    issued_rt = None
+    if consent.issues_refresh_token(client, grant.scope):
+        issued_rt = await issue_refresh_token(tx, ctx, grant=grant, scope=grant.scope, now=now)
+    access = await issue_access_token(
+        tx,
+        ctx,
+        client=client,
+        sub=user.sub,
+        scope=grant.scope,
+        resource=resource,
+        now=now,
+        grant_id=grant.grant_id,
+        refresh_token_hash=issued_rt.record.token_hash if issued_rt else None,
+        auth_time=grant.auth_time,
+    )
+    await tx.touch_grant(grant.grant_id, now=now)
+    id_token_value = None
+    if OPENID in grant.scope:
+        claims = build_id_token_claims(user, load_claims(grant.claims))
+        id_token_value = await _sign_id_token(ctx, client, grant, claims, access.token, now=now)
+    return build_token_response(
+        access_token=access.token,
+        expires_in=access.expires_in,
+        scope=grant.scope,
+        refresh_token=issued_rt.token if issued_rt else None,
+        id_token=id_token_value,
+    )
+
+
+async def _reused(tx: StoreTx, code: AuthorizationCode, *, now: datetime) -> OAuthError:
+    revoked = await tx.revoke_grant(code.grant_id, now=now, by=RevokedBy.CODE_REUSE)
+    log.warning(
+        "authorization code %s redeemed again by %s: grant revoked=%s",
+        hash_prefix(code.code_hash),
+        code.client_id,
+        revoked,
+    )
+    return InvalidGrantError("the authorization code was already used")
+
+
+async def _sign_id_token(
+    ctx: Context,
+    client: Client,
+    grant: Grant,
+    user_claims: dict[str, object],
+    access_token: str,
+    *,
+    now: datetime,
+) -> str:
+    """OIDC Core §3.1.3.3: an ID token signed with the client's registered algorithm."""
+    alg = client.id_token_signed_response_alg
+    assert grant.sub is not None  # noqa: S101 - user grants only
+    claims = id_token.build_claims(
+        issuer=ctx.issuer,
+        client_id=client.client_id,
+        sub=grant.sub,
+        issued_at=now,
+        ttl=ctx.settings.id_token_ttl,
+        alg=alg,
+        auth_time=grant.auth_time,
+        nonce=grant.nonce,
+        acr=grant.acr,
+        amr=grant.amr,
+        sid=grant.sid,
+        access_token=access_token,
+        user_claims=user_claims,
+    )
+    ring = await ctx.keys.ring(now)
+    return ring.sign(claims, alg=alg)
