@@ -15,8 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from authgate.core import consent, id_token, pkce
-from authgate.core.claims import load_claims
+from authgate.core import consent, pkce
 from authgate.core.errors import InvalidGrantError, OAuthError
 from authgate.core.models import AuthorizationCode, Client, Grant, Resource, User
 from authgate.core.params import Params
@@ -24,8 +23,8 @@ from authgate.core.scopes import OPENID
 from authgate.core.token_request import TokenResponse, build_token_response, validate_client_grant
 from authgate.core.tokens import hash_prefix, hash_token
 from authgate.core.types import GrantType, RevokedBy
-from authgate.core.userinfo import build_id_token_claims
 from authgate.flows.context import Context
+from authgate.flows.id_tokens import issue_id_token
 from authgate.flows.outcomes import RaiseAfterCommit
 from authgate.flows.tokens import issue_access_token, issue_refresh_token, resolve_resource
 from authgate.store.base import StoreTx
@@ -101,8 +100,9 @@ async def _issue(
     await tx.touch_grant(grant.grant_id, now=now)
     id_token_value = None
     if OPENID in grant.scope:
-        claims = build_id_token_claims(user, load_claims(grant.claims))
-        id_token_value = await _sign_id_token(ctx, client, grant, claims, access.token, now=now)
+        id_token_value = await issue_id_token(
+            ctx, client, grant, user, access_token=access.token, now=now, with_nonce=True
+        )
     return build_token_response(
         access_token=access.token,
         expires_in=access.expires_in,
@@ -121,34 +121,3 @@ async def _reused(tx: StoreTx, code: AuthorizationCode, *, now: datetime) -> OAu
         revoked,
     )
     return InvalidGrantError("the authorization code was already used")
-
-
-async def _sign_id_token(
-    ctx: Context,
-    client: Client,
-    grant: Grant,
-    user_claims: dict[str, object],
-    access_token: str,
-    *,
-    now: datetime,
-) -> str:
-    """OIDC Core §3.1.3.3: an ID token signed with the client's registered algorithm."""
-    alg = client.id_token_signed_response_alg
-    assert grant.sub is not None  # noqa: S101 - user grants only
-    claims = id_token.build_claims(
-        issuer=ctx.issuer,
-        client_id=client.client_id,
-        sub=grant.sub,
-        issued_at=now,
-        ttl=ctx.settings.id_token_ttl,
-        alg=alg,
-        auth_time=grant.auth_time,
-        nonce=grant.nonce,
-        acr=grant.acr,
-        amr=grant.amr,
-        sid=grant.sid,
-        access_token=access_token,
-        user_claims=user_claims,
-    )
-    ring = await ctx.keys.ring(now)
-    return ring.sign(claims, alg=alg)

@@ -18,12 +18,13 @@ from authgate.core.errors import (
 )
 from authgate.core.models import Client, DeviceCode, Grant
 from authgate.core.params import Params
-from authgate.core.scopes import OFFLINE_ACCESS, parse_scope, validate_scope
+from authgate.core.scopes import OFFLINE_ACCESS, OPENID, parse_scope, validate_scope
 from authgate.core.token_request import TokenResponse, build_token_response, validate_client_grant
 from authgate.core.tokens import expiry, hash_prefix, hash_token, new_id, new_token
 from authgate.core.types import DeviceStatus, GrantId, GrantType, RevokedBy, Subject
 from authgate.flows.client_auth import with_authenticated_client
 from authgate.flows.context import Context
+from authgate.flows.id_tokens import issue_id_token
 from authgate.flows.outcomes import RaiseAfterCommit
 from authgate.flows.tokens import issue_access_token, issue_refresh_token, resolve_resource
 from authgate.store.base import StoreTx
@@ -181,11 +182,17 @@ async def _issue(
         authorization_details=grant.authorization_details,
         auth_time=grant.auth_time,
     )
+    id_token = None
+    if OPENID in grant.scope:
+        id_token = await issue_id_token(
+            ctx, client, grant, user, access_token=access.token, now=now, with_nonce=False
+        )
     return build_token_response(
         access_token=access.token,
         expires_in=access.expires_in,
         scope=grant.scope,
         refresh_token=refresh.token if refresh else None,
+        id_token=id_token,
     )
 
 

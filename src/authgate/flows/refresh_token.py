@@ -22,15 +22,17 @@ from datetime import datetime
 from authgate.core import refresh
 from authgate.core.crypto import seal, unseal
 from authgate.core.errors import InvalidAuthorizationDetailsError, InvalidGrantError
-from authgate.core.models import Client
+from authgate.core.models import Client, Grant
 from authgate.core.params import Params
 from authgate.core.refresh import Outcome, RefreshState
 from authgate.core.resource_indicators import single_resource, validate_refresh_resource
+from authgate.core.scopes import OPENID
 from authgate.core.token_request import TokenResponse, build_token_response, validate_client_grant
 from authgate.core.tokens import hash_prefix, hash_token
 from authgate.core.types import GrantType
 from authgate.flows import audit
 from authgate.flows.context import Context
+from authgate.flows.id_tokens import issue_id_token
 from authgate.flows.outcomes import RaiseAfterCommit
 from authgate.flows.tokens import find_resource, issue_access_token, issue_refresh_token
 from authgate.store.base import StoreTx
@@ -123,6 +125,7 @@ async def _use(
         expires_in=issued.expires_in,
         scope=scope,
         refresh_token=successor.token if successor else None,
+        id_token=await _id_token(tx, ctx, client, grant, scope, issued.token, now=now),
         authorization_details=json.loads(details) if details else None,
     )
     if rotate:
@@ -132,6 +135,27 @@ async def _use(
         await tx.set_refresh_idle_expiry(rt.token_hash, idle)
     await tx.touch_grant(grant.grant_id, now=now)
     return body
+
+
+async def _id_token(
+    tx: StoreTx,
+    ctx: Context,
+    client: Client,
+    grant: Grant,
+    scope: frozenset[str],
+    access_token: str,
+    *,
+    now: datetime,
+) -> str | None:
+    """OIDC Core §12.2: a new ID token when `openid` is in the refreshed scope; same `sub`,
+    the original `auth_time`, no `nonce`.
+    """
+    user = await tx.find_user(grant.sub) if grant.sub and OPENID in scope else None
+    if user is None:
+        return None
+    return await issue_id_token(
+        ctx, client, grant, user, access_token=access_token, now=now, with_nonce=False
+    )
 
 
 async def _consume(

@@ -8,6 +8,8 @@ from datetime import timedelta
 import anyio
 import httpx2
 import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from authgate.core.client_auth import ClientCredentials
 from authgate.core.errors import InvalidGrantError, OAuthError, TooManyRequestsError
@@ -171,6 +173,10 @@ async def test_approved_code_yields_tokens_once_and_reuse_revokes_them(
     data = tokens.json()
     assert data["scope"] == "offline_access openid"
     assert "refresh_token" in data
+    keys = KeySet.import_key_set((await client.get("/jwks")).json())
+    id_claims = jwt.decode(data["id_token"], keys, algorithms=["RS256"]).claims
+    assert (id_claims["sub"], id_claims["aud"]) == (sub, d1.client_id)
+    assert "nonce" not in id_claims
     again = await poll(client, d1, body["device_code"])
     assert again.status_code == 400
     assert again.json()["error"] == "invalid_grant"
