@@ -6,6 +6,7 @@ single conditional `UPDATE … RETURNING`/rowcount statements, so the database d
 
 from __future__ import annotations
 
+import fcntl
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -24,15 +25,18 @@ from authgate.store.sql.tx_base import SyncExecutor
 from authgate.store.sql.tx_core import CoreTx
 from authgate.store.sql.tx_device import DeviceTx
 from authgate.store.sql.tx_grants import GrantTx
+from authgate.store.sql.tx_janitor import JanitorTx
 from authgate.store.sql.tx_revocation import RevocationTx
 
 log = logging.getLogger(__name__)
 
 
-class SqlTx(CoreTx, GrantTx, AuthorizationTx, RevocationTx, DeviceTx):
+class SqlTx(CoreTx, GrantTx, AuthorizationTx, RevocationTx, DeviceTx, JanitorTx):
     """StoreTx on one SQLAlchemy connection inside an open transaction."""
 
 
+# pg_advisory_lock key of the janitor's sweep (keys.lock_keys uses 4242001).
+_SWEEP_LOCK = 4242002
 _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, OSError, TimeoutError)
 
 
@@ -90,6 +94,42 @@ class SqlStore:
                     yield SqlTx(SyncExecutor(conn), self._dialect)
         except _UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
+
+    @asynccontextmanager
+    async def sweep_lock(self) -> AsyncIterator[bool]:
+        """One sweeper per database: a session-level advisory lock on PostgreSQL (released
+        by the server if this process dies), an flock on a file beside the SQLite database.
+        """
+        if isinstance(self.engine, Engine):
+            path = self.engine.url.database
+            if not path or path == ":memory:":
+                yield True
+                return
+            with open(f"{path}-janitor", "a+b") as lock_file:  # noqa: ASYNC230 - local, instant
+                try:
+                    fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    yield False
+                    return
+                try:
+                    yield True
+                finally:
+                    fcntl.flock(lock_file, fcntl.LOCK_UN)
+            return
+        try:
+            conn = await self.engine.connect()
+        except _UNAVAILABLE as exc:
+            raise _unavailable(exc) from exc
+        try:
+            lock = sa.text("SELECT pg_try_advisory_lock(:k)")
+            acquired = bool((await conn.execute(lock, {"k": _SWEEP_LOCK})).scalar())
+            await conn.commit()  # the lock is the session's, not the transaction's
+            yield acquired
+            if acquired:
+                await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _SWEEP_LOCK})
+                await conn.commit()
+        finally:
+            await conn.close()
 
     async def ping(self) -> None:
         async with self.transaction(readonly=True) as tx:
