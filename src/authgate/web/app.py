@@ -22,6 +22,7 @@ from authgate.store.base import Store
 from authgate.web import errors
 from authgate.web.endpoints import admin, discovery, health, jwks, token
 from authgate.web.endpoints.metrics import endpoint as metrics_endpoint
+from authgate.web.endpoints.openapi import openapi
 from authgate.web.jwks_fetch import fetch_jwks
 from authgate.web.metrics import Metrics
 from authgate.web.observability import RequestObserver
@@ -73,6 +74,7 @@ def create_app(
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
         # authorization code flow (issue 3)
         # revocation and introspection (issue 4)
         # device authorization grant (issue 6)

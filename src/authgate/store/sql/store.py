@@ -17,7 +17,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from authgate.core.errors import TemporarilyUnavailableError
+from authgate.core.errors import InvalidRequestError, TemporarilyUnavailableError
 from authgate.store.sql import migrate, tables as t
 from authgate.store.sql.engine import READONLY
 from authgate.store.sql.tx_authorization import AuthorizationTx
@@ -37,6 +37,9 @@ class SqlTx(CoreTx, GrantTx, AuthorizationTx, RevocationTx, DeviceTx, JanitorTx)
 
 # pg_advisory_lock key of the janitor's sweep (keys.lock_keys uses 4242001).
 _SWEEP_LOCK = 4242002
+# A value the caller supplied that its column cannot hold (PostgreSQL: too long for a
+# VARCHAR(n), an integer out of range; sqlite3: an int beyond 64 bits) is a bad request.
+_OUT_OF_RANGE = (sa_exc.DataError, OverflowError)
 _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, OSError, TimeoutError)
 
 
@@ -79,6 +82,8 @@ class SqlStore:
                     yield SqlTx(conn, self._dialect)
         except _UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
+        except _OUT_OF_RANGE as exc:
+            raise _out_of_range(exc) from exc
         except sa_exc.DBAPIError as exc:
             if exc.connection_invalidated:
                 raise _unavailable(exc) from exc
@@ -94,6 +99,8 @@ class SqlStore:
                     yield SqlTx(SyncExecutor(conn), self._dialect)
         except _UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
+        except _OUT_OF_RANGE as exc:
+            raise _out_of_range(exc) from exc
 
     @asynccontextmanager
     async def sweep_lock(self) -> AsyncIterator[bool]:
@@ -153,4 +160,11 @@ def _unavailable(exc: BaseException) -> TemporarilyUnavailableError:
     return TemporarilyUnavailableError(
         "the authorization server cannot reach its database; retry shortly",
         detail=f"{type(exc).__name__}: {exc}",
+    )
+
+
+def _out_of_range(exc: BaseException) -> InvalidRequestError:
+    return InvalidRequestError(
+        "a value is too long or out of range for its field",
+        detail=f"{type(exc).__name__}: {exc}"[:500],
     )

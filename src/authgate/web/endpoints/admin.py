@@ -14,7 +14,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from authgate.core.client_metadata import ClientRegistration
-from authgate.core.errors import ConflictError, InvalidRequestError, NotFoundError
+from authgate.core.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    to_error_charset,
+)
 from authgate.flows import audit, clients, keys, resources, users, views
 from authgate.web.admin_auth import require_admin
 from authgate.web.forms import read_body
@@ -39,7 +44,9 @@ async def _json(request: Request[AppState]) -> dict[str, object]:
 def _registration_changes(data: dict[str, object]) -> dict[str, object]:
     unknown = sorted(set(data) - _REGISTRATION_FIELDS)
     if unknown:
-        raise InvalidRequestError(f"unknown client fields: {', '.join(unknown)}"[:200])
+        raise InvalidRequestError(
+            to_error_charset(f"unknown client fields: {', '.join(unknown)}"[:200])
+        )
     changes: dict[str, object] = {}
     for key, value in data.items():
         if key in {
