@@ -139,7 +139,9 @@ class _Response:
 
 
 def _log_access(context: RequestContext, status: int, elapsed: float, error: str | None) -> None:
-    if status >= 500:
+    if status == 503:  # the database is away: expected in an outage, and answered
+        level = logging.WARNING
+    elif status >= 500:
         level = logging.ERROR
     elif context.path in _QUIET_PATHS:
         level = logging.DEBUG

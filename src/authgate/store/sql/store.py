@@ -15,7 +15,8 @@ import anyio
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authgate.core.errors import InvalidRequestError, TemporarilyUnavailableError
 from authgate.store.sql import migrate, tables as t
@@ -75,7 +76,7 @@ class SqlStore:
                 yield tx
             return
         try:
-            async with self.engine.connect() as conn:
+            async with self._connect(self.engine) as conn:
                 if readonly:
                     conn = await conn.execution_options(**{READONLY: True})
                 async with conn.begin():
@@ -88,6 +89,21 @@ class SqlStore:
             if exc.connection_invalidated:
                 raise _unavailable(exc) from exc
             raise
+
+    @asynccontextmanager
+    async def _connect(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection within one `database_timeout` in all: a stale connection's
+        ping and its replacement's connect share the budget, so no request waits for
+        both (REL-06).
+        """
+        pool = engine.sync_engine.pool
+        conn = engine.connect()
+        with anyio.fail_after(pool.timeout() if isinstance(pool, QueuePool) else None):
+            await conn.start()
+        try:
+            yield conn
+        finally:
+            await conn.close()
 
     @asynccontextmanager
     async def _sync_transaction(self, engine: Engine, readonly: bool) -> AsyncIterator[SqlTx]:
