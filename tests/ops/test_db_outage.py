@@ -10,6 +10,7 @@ and forwards nothing (a partition), which only timeouts can end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -52,10 +53,8 @@ class Proxy:
         with self._lock:
             socks, self._sockets = self._sockets, set()
         for s in socks:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
 
     def _accept(self) -> None:
@@ -95,10 +94,8 @@ class Proxy:
             except OSError:
                 break
         for s in (src, dst):
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def down(self) -> None:
         self.state = "down"

@@ -15,8 +15,8 @@ import anyio
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import QueuePool
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 from authgate.core.errors import InvalidRequestError, TemporarilyUnavailableError
 from authgate.store.sql import migrate, tables as t
