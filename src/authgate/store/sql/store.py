@@ -39,7 +39,8 @@ class SqlTx(CoreTx, GrantTx, AuthorizationTx, RevocationTx, DeviceTx, JanitorTx)
 # pg_advisory_lock key of the janitor's sweep (keys.lock_keys uses 4242001).
 _SWEEP_LOCK = 4242002
 # A value the caller supplied that its column cannot hold (PostgreSQL: too long for a
-# VARCHAR(n), an integer out of range; sqlite3: an int beyond 64 bits) is a bad request.
+# VARCHAR(n), an integer out of range, a NUL character; sqlite3: an int beyond 64 bits)
+# is a bad request.
 _OUT_OF_RANGE = (sa_exc.DataError, OverflowError)
 _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, OSError, TimeoutError)
 
@@ -88,6 +89,8 @@ class SqlStore:
         except sa_exc.DBAPIError as exc:
             if exc.connection_invalidated:
                 raise _unavailable(exc) from exc
+            if _bad_value(exc):
+                raise _out_of_range(exc) from exc
             raise
 
     @asynccontextmanager
@@ -179,8 +182,19 @@ def _unavailable(exc: BaseException) -> TemporarilyUnavailableError:
     )
 
 
+def _bad_value(exc: sa_exc.DBAPIError) -> bool:
+    """asyncpg's data errors reach SQLAlchemy as a plain DBAPIError: SQLSTATE class 22
+    ("data exception") from the server, or a ValueError when encoding an argument.
+    """
+    for error in (exc.orig, exc.orig.__cause__ if exc.orig else None):
+        code = getattr(error, "pgcode", None) or getattr(error, "sqlstate", None)
+        if (isinstance(code, str) and code.startswith("22")) or isinstance(error, ValueError):
+            return True
+    return False
+
+
 def _out_of_range(exc: BaseException) -> InvalidRequestError:
     return InvalidRequestError(
-        "a value is too long or out of range for its field",
+        "a value cannot be stored: too long, out of range or not valid text",
         detail=f"{type(exc).__name__}: {exc}"[:500],
     )

@@ -58,8 +58,20 @@ def _registration_changes(data: dict[str, object]) -> dict[str, object]:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise InvalidRequestError(f"{key} must be a list of strings")
             value = tuple(value)
+        elif not _SCALAR_TYPES[key](value):
+            raise InvalidRequestError(f"{key} has the wrong type")
         changes[key] = value
     return changes
+
+
+# What JSON value each scalar field of ClientRegistration takes (its annotation).
+_SCALAR_TYPES = {
+    f.name: {
+        "bool": lambda v: isinstance(v, bool),
+        "str": lambda v: isinstance(v, str),
+    }.get(str(f.type), lambda v: v is None or isinstance(v, str))
+    for f in dataclasses.fields(ClientRegistration)
+}
 
 
 def _ok(body: object, status: int = 200) -> Response:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib.metadata
 from collections.abc import Mapping
 
-from authgate import __version__
 from authgate.web.openapi import components, paths_admin, paths_core
 
 PathItem = dict[str, object]
@@ -30,13 +30,20 @@ def paths() -> dict[str, PathItem]:
     return merged
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("authgate")
+    except importlib.metadata.PackageNotFoundError:  # running from a source tree
+        return "0"
+
+
 @functools.cache
 def _document(issuer: str) -> dict[str, object]:
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "authgate",
-            "version": __version__,
+            "version": _version(),
             "summary": "OAuth 2.0 and OpenID Connect authorization server",
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },
