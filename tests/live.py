@@ -7,9 +7,11 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import IO
 
 import httpx2
 
@@ -24,9 +26,12 @@ def free_port() -> int:
 class LiveServer:
     base_url: str
     process: subprocess.Popen[bytes]
+    log: IO[bytes]  # stdout and stderr (a file, not a pipe: a full pipe would stall the server)
 
     def output(self) -> str:
-        return self.process.stdout.read().decode() if self.process.stdout else ""
+        self.log.flush()
+        with open(self.log.name, "rb") as f:
+            return f.read().decode(errors="replace")
 
 
 def cli_env(database_url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -47,17 +52,19 @@ def live_server(
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     full_env = cli_env(database_url, {"AUTHGATE_ISSUER": base, **(env or {})})
+    log = tempfile.NamedTemporaryFile(prefix="authgate-serve-", suffix=".log")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "authgate", "serve", "--port", str(port), "--workers", str(workers)],
         env=full_env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
+    server = LiveServer(base, process, log)
     try:
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"authgate serve exited: {process.stdout.read().decode()}")  # type: ignore[union-attr]
+                raise RuntimeError(f"authgate serve exited: {server.output()}")
             try:
                 if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
@@ -66,7 +73,7 @@ def live_server(
             if time.monotonic() > deadline:
                 raise RuntimeError("authgate serve did not become healthy in 30 s")
             time.sleep(0.1)
-        yield LiveServer(base, process)
+        yield server
     finally:
         process.terminate()
         try:
@@ -74,8 +81,7 @@ def live_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stdout:
-            process.stdout.close()
+        log.close()
 
 
 def run_cli(

@@ -9,6 +9,7 @@ import json
 import os
 import stat
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,9 +22,11 @@ from authgate import __version__, config
 from authgate.config import Settings
 from authgate.core.client_metadata import ClientRegistration
 from authgate.core.errors import AuthgateError
-from authgate.flows import audit, clients, keys, resources, revoke, users, views
+from authgate.flows import audit, clients, janitor, keys, resources, revoke, users, views
 from authgate.server import open_store
 from authgate.store.base import Store
+from authgate.web.metrics import MULTIPROCESS_ENV
+from authgate.web.observability import log_config
 
 T = TypeVar("T")
 ACTOR = "cli"
@@ -91,20 +94,38 @@ def serve(host: str, port: int, workers: int) -> None:
 
     run(prepare)
     click.echo(f"authgate {__version__}: issuer {settings.issuer}, serving on http://{host}:{port}")
-    uvicorn.run(
-        "authgate.server:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        proxy_headers=settings.trust_forwarded_headers,
-        server_header=False,
-        date_header=True,
-        access_log=False,
-        log_level="info",
-    )
+    with _metrics_dir(workers):
+        uvicorn.run(
+            "authgate.server:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            proxy_headers=settings.trust_forwarded_headers,
+            server_header=False,
+            date_header=True,
+            access_log=False,  # authgate.access logs each request (web/observability.py)
+            log_config=log_config(settings.log_format, settings.log_level),
+            log_level=settings.log_level.lower(),
+        )
+
+
+@contextmanager
+def _metrics_dir(workers: int) -> Iterator[None]:
+    """Several workers share their metrics through files (prometheus_client multiprocess
+    mode) in a directory that lives as long as this server, unless one is configured.
+    """
+    if workers == 1 or os.environ.get(MULTIPROCESS_ENV):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="authgate-metrics-") as path:
+        os.environ[MULTIPROCESS_ENV] = path
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_ENV]
 
 
 @main.group()
@@ -121,6 +142,35 @@ def db_upgrade() -> None:
 
     run(work)
     click.echo("database schema is current")
+
+
+@db.command("purge")
+@click.option("--batch", type=click.IntRange(1, 100_000), default=None, help="Rows per batch.")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@json_option
+def db_purge(batch: int | None, dry_run: bool, as_json: bool) -> None:
+    """Delete expired codes, tokens, sessions … in batches (what the janitor does)."""
+
+    async def work(store: Store, settings: Settings) -> janitor.SweepReport:
+        return await janitor.sweep(store, settings, now=_now(), batch=batch, dry_run=dry_run)
+
+    report = run(work)
+    data = {
+        "dry_run": report.dry_run,
+        "skipped": report.skipped,
+        "total": report.total,
+        "purged": report.counts,
+    }
+    verb = "would delete" if dry_run else "deleted"
+    text = (
+        "another process is sweeping this database; nothing done"
+        if report.skipped
+        else "\n".join(
+            [f"{n:>8}  {name}" for name, n in report.counts.items()]
+            + [f"{verb} {report.total} rows"]
+        )
+    )
+    emit(as_json, data, text)
 
 
 @main.command()

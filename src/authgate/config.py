@@ -70,6 +70,14 @@ class Settings:
     footer_link: str | None = None
     footer_text: str | None = None
     authorization_details_types: tuple[AuthorizationDetailsType, ...] = ()
+    # operations (issue 8): logs, metrics, janitor, token endpoint rate limit
+    log_format: str = "json"
+    log_level: str = "info"
+    metrics_token: str | None = field(default=None, repr=False)
+    janitor_interval: int = 300
+    janitor_batch_size: int = 1000
+    janitor_retention: int = 3600
+    token_rate_limit_per_minute: int = 0
 
     @property
     def is_sqlite(self) -> bool:
@@ -172,7 +180,14 @@ def _coerce(key: str, raw: object) -> object:
     if key == "authorization_details_types":
         return _details_types(raw)
     kind = type(default)
-    if key in {"admin_token", "templates_dir", "logo_uri", "footer_link", "footer_text"}:
+    if key in {
+        "admin_token",
+        "metrics_token",
+        "templates_dir",
+        "logo_uri",
+        "footer_link",
+        "footer_text",
+    }:
         if not isinstance(raw, str):
             raise ValueError("must be a string")
         return raw or None
@@ -287,16 +302,30 @@ def _check(s: Settings, errors: list[str]) -> None:
         "user_code_max_failures",
         "user_code_failure_window",
         "user_code_global_max_failures",
+        "janitor_batch_size",
     )
     for key in positive:
         if getattr(s, key) <= 0:
             errors.append(f"{_label(key)}: must be greater than 0")
-    for key in ("refresh_token_idle_ttl", "refresh_token_reuse_grace", "key_cache_ttl"):
+    for key in (
+        "refresh_token_idle_ttl",
+        "refresh_token_reuse_grace",
+        "key_cache_ttl",
+        "janitor_interval",
+        "janitor_retention",
+        "token_rate_limit_per_minute",
+    ):
         if getattr(s, key) < 0:
             errors.append(f"{_label(key)}: must not be negative")
     if not 0 < s.database_timeout < math.inf:  # also refuses nan
         errors.append(f"{_label('database_timeout')}: must be a finite number greater than 0")
     if s.admin_token is not None and len(s.admin_token) < 16:
         errors.append(f"{_label('admin_token')}: must be at least 16 characters")
+    if s.metrics_token is not None and len(s.metrics_token) < 16:
+        errors.append(f"{_label('metrics_token')}: must be at least 16 characters")
+    if s.log_format not in {"json", "text"}:
+        errors.append(f"{_label('log_format')}: must be json or text")
+    if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        errors.append(f"{_label('log_level')}: must be debug, info, warning or error")
     if s.templates_dir is not None and not os.path.isdir(s.templates_dir):
         errors.append(f"{_label('templates_dir')}: {s.templates_dir!r} is not a directory")

@@ -37,7 +37,7 @@ RULES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
             "authgate.ui",
             "authgate.web",
         ),
-        frozenset({"starlette", "jinja2", "httpx2", "segno"}),
+        frozenset({"starlette", "jinja2", "httpx2", "segno", "prometheus_client"}),
     ),
     "ui": (("authgate.ui", "authgate.config"), frozenset({"jinja2"})),
 }

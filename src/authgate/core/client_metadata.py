@@ -111,7 +111,8 @@ def validate_registration(
     unknown = [t for t in reg.authorization_details_types if t not in known]
     if unknown:
         raise InvalidClientMetadataError(
-            f"authorization details type not declared in the configuration: {unknown[0]}"
+            "authorization details type not declared in the configuration: "
+            + to_error_charset(unknown[0])
         )
     jwks, jwks_uri = _keys(reg, method)
     return ClientMetadata(

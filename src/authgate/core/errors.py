@@ -67,8 +67,11 @@ class OAuthError(AuthgateError):
     status_code: ClassVar[int] = 400
 
     def __init__(self, description: str | None = None, *, detail: str | None = None) -> None:
+        # RFC 6749 §5.2 allows printable ASCII without `"` and `\`. Descriptions often quote
+        # what the client sent, so anything else is replaced rather than refused: refusing
+        # would turn the client's bad input into our 500.
         if description is not None and not is_error_charset(description):
-            raise ValueError(f"error_description outside the RFC 6749 charset: {description!r}")
+            description = to_error_charset(description)
         super().__init__(description or self.error)
         self.description = description
         self.detail = detail

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from authgate.config import Settings
 from authgate.flows.client_keys import ClientKeys
+from authgate.flows.events import FlowEvents, NoEvents
 from authgate.flows.keys import KeyCache
 from authgate.store.base import Store
 
@@ -16,6 +17,7 @@ class Context:
     store: Store
     keys: KeyCache
     client_keys: ClientKeys
+    metrics: FlowEvents = field(default_factory=NoEvents)  # counted after commit
 
     @property
     def issuer(self) -> str:

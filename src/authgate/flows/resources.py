@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.parse
 from datetime import datetime
 
-from authgate.core.errors import ConflictError, InvalidRequestError
+from authgate.core.errors import ConflictError, InvalidRequestError, to_error_charset
 from authgate.core.models import Resource
 from authgate.core.types import AccessTokenFormat, SigningAlg
 from authgate.store.base import Store
@@ -23,7 +23,9 @@ async def create_resource(
     parts = urllib.parse.urlsplit(uri)
     if not parts.scheme or "#" in uri:
         # RFC 8707 §2: an absolute URI without a fragment.
-        raise InvalidRequestError(f"resource must be an absolute URI without a fragment: {uri!r}")
+        raise InvalidRequestError(
+            to_error_charset(f"resource must be an absolute URI without a fragment: {uri!r}")
+        )
     if ttl is not None and ttl <= 0:
         raise InvalidRequestError("ttl must be greater than 0")
     try:
@@ -35,7 +37,7 @@ async def create_resource(
             created_at=now,
         )
     except ValueError as exc:
-        raise InvalidRequestError(str(exc)) from None
+        raise InvalidRequestError(to_error_charset(str(exc))) from None
     async with store.transaction() as tx:
         if not await tx.add_resource(resource):
             raise ConflictError(f"resource {uri!r} is already registered")

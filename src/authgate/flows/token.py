@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from authgate.core.client_auth import ClientCredentials
+from authgate.core.errors import TooManyRequestsError
 from authgate.core.models import Client
 from authgate.core.params import Params
 from authgate.core.token_request import TokenResponse, parse_grant_type
@@ -13,6 +14,7 @@ from authgate.core.types import GrantType
 from authgate.flows import authorization_code, client_credentials, device, refresh_token
 from authgate.flows.client_auth import with_authenticated_client
 from authgate.flows.context import Context
+from authgate.flows.token_rate_limit import count_token_request
 from authgate.store.base import StoreTx
 
 # A grant's exchange runs inside the request's transaction. An error whose state changes
@@ -36,6 +38,26 @@ async def token(
     exchange = _HANDLERS[grant]
 
     async def work(tx: StoreTx, client: Client) -> TokenResponse:
+        ctx.metrics.client_authenticated(client.client_id)
+        await count_token_request(tx, ctx, client, now=now)
         return await exchange(tx, ctx, client, params, now=now)
 
-    return await with_authenticated_client(ctx, creds, work, now=now)
+    try:
+        body = await with_authenticated_client(ctx, creds, work, now=now)
+    except TooManyRequestsError:
+        ctx.metrics.rate_limit_hit("token")
+        raise
+    _count_issued(ctx, grant, body)
+    return body
+
+
+def _count_issued(ctx: Context, grant: GrantType, body: TokenResponse) -> None:
+    """Metrics of what the committed exchange issued (RFC 9068 JWTs have two dots; opaque
+    tokens are base64url and have none).
+    """
+    access = str(body.get("access_token", ""))
+    ctx.metrics.token_issued(grant.value, "access", "jwt" if access.count(".") == 2 else "opaque")
+    if "refresh_token" in body:
+        ctx.metrics.token_issued(grant.value, "refresh", "opaque")
+    if "id_token" in body:
+        ctx.metrics.token_issued(grant.value, "id", "jwt")

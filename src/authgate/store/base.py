@@ -28,6 +28,7 @@ from authgate.core.models import (
 from authgate.core.types import ClientId, GrantId, RevokedBy, Subject
 from authgate.store.authorization import AuthorizationStoreTx
 from authgate.store.device import DeviceStoreTx
+from authgate.store.janitor import JanitorStore, JanitorStoreTx
 from authgate.store.revocation import RevocationStoreTx
 
 
@@ -129,12 +130,18 @@ class GrantStoreTx(Protocol):
 
 
 class StoreTx(
-    CoreStoreTx, GrantStoreTx, AuthorizationStoreTx, RevocationStoreTx, DeviceStoreTx, Protocol
+    CoreStoreTx,
+    GrantStoreTx,
+    AuthorizationStoreTx,
+    RevocationStoreTx,
+    DeviceStoreTx,
+    JanitorStoreTx,
+    Protocol,
 ):
     """One transaction's view of the store."""
 
 
-class Store(Protocol):
+class Store(JanitorStore, Protocol):
     """A database holding every piece of protocol state."""
 
     def transaction(self, *, readonly: bool = False) -> AbstractAsyncContextManager[StoreTx]: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from authgate.config import Settings
 from authgate.core.errors import OAuthError
+from authgate.flows import janitor
 from authgate.flows.client_keys import ClientKeys
 from authgate.flows.context import Context
 from authgate.flows.keys import KeyCache, ensure_keys
@@ -35,7 +37,11 @@ from authgate.web.endpoints import (
     token,
     userinfo,
 )
+from authgate.web.endpoints.metrics import endpoint as metrics_endpoint
+from authgate.web.endpoints.openapi import openapi
 from authgate.web.jwks_fetch import fetch_jwks
+from authgate.web.metrics import Metrics
+from authgate.web.observability import RequestObserver
 from authgate.web.pages import Pages
 from authgate.web.security import SecurityHeaders
 from authgate.web.state import AppState
@@ -48,9 +54,12 @@ def create_app(
     not to) and makes sure signing keys exist; all state lives in the database.
     """
 
+    metrics = Metrics()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
         store = open_store(settings)
+        sweeper: asyncio.Task[None] | None = None
         try:
             if migrate:
                 await store.upgrade()
@@ -60,9 +69,18 @@ def create_app(
                 store=store,
                 keys=KeyCache(store, ttl=settings.key_cache_ttl),
                 client_keys=ClientKeys(fetch_jwks),
+                metrics=metrics,
             )
+            if settings.janitor_interval:
+                sweeper = asyncio.create_task(
+                    janitor.run_periodically(store, settings, on_purged=metrics.rows_purged)
+                )
             yield AppState(settings=settings, ctx=ctx, paths=paths, templates=templates)
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             await store.close()
 
     routes: list[BaseRoute] = [
@@ -72,6 +90,8 @@ def create_app(
         Route("/token", token.token, methods=["POST"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
         # authorization code flow (issue 3)
         Route("/authorize", authorize.authorize, methods=["GET", "POST"]),
         Route("/interaction/{interaction_id}", interaction.show, methods=["GET"]),
@@ -94,7 +114,7 @@ def create_app(
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(RequestObserver, metrics=metrics)],
         exception_handlers={
             OAuthError: errors.oauth_error,
             HTTPException: errors.http_error,

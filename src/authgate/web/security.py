@@ -8,6 +8,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from authgate.core.tokens import new_id
+from authgate.web.observability import incoming_request_id
 
 # No script, no frames, no third-party origins: the pages work without JavaScript.
 CSP = (
@@ -30,7 +31,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = new_id(9)
+        request_id = incoming_request_id(scope) or new_id(9)
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_headers(message: Message) -> None:

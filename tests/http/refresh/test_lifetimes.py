@@ -1,54 +1,85 @@
 """Refresh token lifetimes: the grant's absolute lifetime (`refresh_token_ttl`, never
 extended by rotation) and the idle timeout (`refresh_token_idle_ttl`).
+
+The refresh requests run through the token flow with explicit times, so the tests are exact
+and do not depend on how fast a busy machine answers.
 """
 
 from __future__ import annotations
 
-import anyio
-import httpx2
+from datetime import timedelta
+
 import pytest
 
 from authgate.config import Settings
+from authgate.core.client_auth import ClientCredentials
+from authgate.core.errors import OAuthError
+from authgate.core.params import from_mapping
+from authgate.core.types import ClientAuthMethod
+from authgate.flows import token as token_flow
 from tests.conftest import ISSUER
-from tests.helpers import make_client
-from tests.parties import Parties, is_active, refresh
+from tests.helpers import RegisteredClient, make_client, now
+from tests.parties import Parties
+
+TTL, IDLE = 100, 40
 
 
 @pytest.fixture
 def settings(db: str) -> Settings:
-    return Settings(issuer=ISSUER, database_url=db, refresh_token_ttl=2, refresh_token_idle_ttl=1)
+    return Settings(
+        issuer=ISSUER, database_url=db, refresh_token_ttl=TTL, refresh_token_idle_ttl=IDLE
+    )
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t0 = now()
+
+    def at(self, seconds: float):
+        return self.t0 + timedelta(seconds=seconds)
+
+
+async def refresh_at(
+    parties: Parties, client: RegisteredClient, token: str, when: object
+) -> dict[str, object] | OAuthError:
+    creds = (
+        ClientCredentials(
+            client.client_id, ClientAuthMethod.CLIENT_SECRET_BASIC, secret=client.secret
+        )
+        if client.secret
+        else ClientCredentials(client.client_id, ClientAuthMethod.NONE)
+    )
+    params = from_mapping({"grant_type": "refresh_token", "refresh_token": token})
+    try:
+        return await token_flow.token(parties.app.state["ctx"], creds, params, now=when)  # type: ignore[arg-type]
+    except OAuthError as exc:
+        return exc
 
 
 @pytest.mark.spec("SEC-55")
-async def test_rotation_never_extends_the_absolute_lifetime(
-    client: httpx2.AsyncClient, parties: Parties
-) -> None:
+async def test_rotation_never_extends_the_absolute_lifetime(parties: Parties) -> None:
+    clock = Clock()
     t = await parties.tokens(parties.p1)
-    await anyio.sleep(0.6)
-    first = await refresh(client, parties.p1, t.refresh_token)
-    assert first.status_code == 200, first.text
-    rt = first.json()["refresh_token"]
-    await anyio.sleep(0.6)
-    second = await refresh(client, parties.p1, rt)  # used within the idle window: still fine
-    assert second.status_code == 200, second.text
-    await anyio.sleep(0.9)  # 2.1 s after the grant began
-    late = await refresh(client, parties.p1, second.json()["refresh_token"])
-    assert late.status_code == 400 and late.json()["error"] == "invalid_grant"
-    assert "absolute lifetime" in late.json()["error_description"]
+    first = await refresh_at(parties, parties.p1, t.refresh_token, clock.at(35))
+    assert isinstance(first, dict)
+    second = await refresh_at(parties, parties.p1, str(first["refresh_token"]), clock.at(70))
+    assert isinstance(second, dict)  # used within the idle window: still fine
+    late = await refresh_at(parties, parties.p1, str(second["refresh_token"]), clock.at(TTL + 1))
+    assert isinstance(late, OAuthError)
+    assert late.error == "invalid_grant"
+    assert "absolute lifetime" in (late.description or "")
 
 
-async def test_idle_timeout(client: httpx2.AsyncClient, parties: Parties) -> None:
+async def test_idle_timeout(parties: Parties) -> None:
+    clock = Clock()
     t = await parties.tokens(parties.p1)
-    await anyio.sleep(1.1)
-    assert not await is_active(client, parties.r1, t.refresh_token)
-    response = await refresh(client, parties.p1, t.refresh_token)
-    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
-    assert "unused for too long" in response.json()["error_description"]
+    response = await refresh_at(parties, parties.p1, t.refresh_token, clock.at(IDLE + 1))
+    assert isinstance(response, OAuthError)
+    assert response.error == "invalid_grant"
+    assert "unused for too long" in (response.description or "")
 
 
-async def test_idle_deadline_slides_without_rotation(
-    client: httpx2.AsyncClient, parties: Parties
-) -> None:
+async def test_idle_deadline_slides_without_rotation(parties: Parties) -> None:
     c3 = await make_client(
         parties.app,
         name="C3",
@@ -56,10 +87,13 @@ async def test_idle_deadline_slides_without_rotation(
         grant_types=("authorization_code", "refresh_token"),
         rotate_refresh_tokens=False,
     )
+    clock = Clock()
     t = await parties.tokens(c3)
-    for _ in range(2):
-        await anyio.sleep(0.6)
-        response = await refresh(client, c3, t.refresh_token)
-        assert response.status_code == 200, response.text  # 1.2 s in, idle limit 1 s
-    await anyio.sleep(1.1)
-    assert (await refresh(client, c3, t.refresh_token)).json()["error"] == "invalid_grant"
+    for when in (25, 50):  # each within IDLE of the previous use; 50 s is past the first IDLE
+        response = await refresh_at(parties, c3, t.refresh_token, clock.at(when))
+        assert isinstance(response, dict), response
+        assert "refresh_token" not in response  # not rotating: the same token goes on
+    idle = await refresh_at(parties, c3, t.refresh_token, clock.at(50 + IDLE + 1))
+    assert isinstance(idle, OAuthError)
+    assert idle.error == "invalid_grant"
+    assert "unused for too long" in (idle.description or "")

@@ -6,17 +6,19 @@ single conditional `UPDATE … RETURNING`/rowcount statements, so the database d
 
 from __future__ import annotations
 
+import fcntl
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 
 import anyio
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import QueuePool
 
-from authgate.core.errors import TemporarilyUnavailableError
+from authgate.core.errors import InvalidRequestError, TemporarilyUnavailableError
 from authgate.store.sql import migrate, tables as t
 from authgate.store.sql.engine import READONLY
 from authgate.store.sql.tx_authorization import AuthorizationTx
@@ -24,15 +26,22 @@ from authgate.store.sql.tx_base import SyncExecutor
 from authgate.store.sql.tx_core import CoreTx
 from authgate.store.sql.tx_device import DeviceTx
 from authgate.store.sql.tx_grants import GrantTx
+from authgate.store.sql.tx_janitor import JanitorTx
 from authgate.store.sql.tx_revocation import RevocationTx
 
 log = logging.getLogger(__name__)
 
 
-class SqlTx(CoreTx, GrantTx, AuthorizationTx, RevocationTx, DeviceTx):
+class SqlTx(CoreTx, GrantTx, AuthorizationTx, RevocationTx, DeviceTx, JanitorTx):
     """StoreTx on one SQLAlchemy connection inside an open transaction."""
 
 
+# pg_advisory_lock key of the janitor's sweep (keys.lock_keys uses 4242001).
+_SWEEP_LOCK = 4242002
+# A value the caller supplied that its column cannot hold (PostgreSQL: too long for a
+# VARCHAR(n), an integer out of range, a NUL character; sqlite3: an int beyond 64 bits)
+# is a bad request.
+_OUT_OF_RANGE = (sa_exc.DataError, OverflowError)
 _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, OSError, TimeoutError)
 
 
@@ -69,18 +78,27 @@ class SqlStore:
             async with self._sync_transaction(self.engine, readonly) as tx:
                 yield tx
             return
-        try:
-            async with self.engine.connect() as conn:
+        with _database_errors():
+            async with self._connect(self.engine) as conn:
                 if readonly:
                     conn = await conn.execution_options(**{READONLY: True})
                 async with conn.begin():
                     yield SqlTx(conn, self._dialect)
-        except _UNAVAILABLE as exc:
-            raise _unavailable(exc) from exc
-        except sa_exc.DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise _unavailable(exc) from exc
-            raise
+
+    @asynccontextmanager
+    async def _connect(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection within one `database_timeout` in all: a stale connection's
+        ping and its replacement's connect share the budget, so no request waits for
+        both (REL-06).
+        """
+        pool = engine.sync_engine.pool
+        conn = engine.connect()
+        with anyio.fail_after(pool.timeout() if isinstance(pool, QueuePool) else None):
+            await conn.start()
+        try:
+            yield conn
+        finally:
+            await conn.close()
 
     @asynccontextmanager
     async def _sync_transaction(self, engine: Engine, readonly: bool) -> AsyncIterator[SqlTx]:
@@ -88,25 +106,59 @@ class SqlStore:
             async with self._writer_transaction(engine) as tx:
                 yield tx
             return
+        with _database_errors(), engine.connect() as conn:
+            conn = conn.execution_options(**{READONLY: True})
+            with conn.begin():
+                yield SqlTx(SyncExecutor(conn), self._dialect)
+
+    @asynccontextmanager
+    async def sweep_lock(self) -> AsyncIterator[bool]:
+        """One sweeper per database: a session-level advisory lock on PostgreSQL (released
+        by the server if this process dies), an flock on a file beside the SQLite database.
+        """
+        if isinstance(self.engine, Engine):
+            path = self.engine.url.database
+            if not path or path == ":memory:":
+                yield True
+                return
+            with open(f"{path}-janitor", "a+b") as lock_file:  # noqa: ASYNC230 - local, instant
+                try:
+                    fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    yield False
+                    return
+                try:
+                    yield True
+                finally:
+                    fcntl.flock(lock_file, fcntl.LOCK_UN)
+            return
         try:
-            with engine.connect() as conn:
-                conn = conn.execution_options(**{READONLY: True})
-                with conn.begin():
-                    yield SqlTx(SyncExecutor(conn), self._dialect)
+            conn = await self.engine.connect()
         except _UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
+        try:
+            lock = sa.text("SELECT pg_try_advisory_lock(:k)")
+            acquired = bool((await conn.execute(lock, {"k": _SWEEP_LOCK})).scalar())
+            await conn.commit()  # the lock is the session's, not the transaction's
+            yield acquired
+            if acquired:
+                await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _SWEEP_LOCK})
+                await conn.commit()
+        finally:
+            await conn.close()
 
     @asynccontextmanager
     async def _writer_transaction(self, engine: Engine) -> AsyncIterator[SqlTx]:
         """A write transaction on the process's writer connection (caller holds the lock)."""
         try:
-            if self._writer is None:
-                self._writer = engine.connect()
-            with self._writer.begin():
-                yield SqlTx(SyncExecutor(self._writer), self._dialect)
-        except _UNAVAILABLE as exc:
-            self._drop_writer()
-            raise _unavailable(exc) from exc
+            with _database_errors():
+                if self._writer is None:
+                    self._writer = engine.connect()
+                with self._writer.begin():
+                    yield SqlTx(SyncExecutor(self._writer), self._dialect)
+        except TemporarilyUnavailableError:
+            self._drop_writer()  # a broken connection: the next transaction opens a new one
+            raise
         except BaseException:
             if self._writer is not None and self._writer.invalidated:
                 self._drop_writer()
@@ -135,9 +187,46 @@ class SqlStore:
             await self.engine.dispose()
 
 
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """Database failures as the errors a client should see: 503 when the database cannot be
+    reached (REL-06), 400 for a value a column cannot hold; anything else propagates.
+    """
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        raise _unavailable(exc) from exc
+    except _OUT_OF_RANGE as exc:
+        raise _out_of_range(exc) from exc
+    except sa_exc.DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise _unavailable(exc) from exc
+        if _bad_value(exc):
+            raise _out_of_range(exc) from exc
+        raise
+
+
 def _unavailable(exc: BaseException) -> TemporarilyUnavailableError:
     log.warning("database unavailable: %s", type(exc).__name__)
     return TemporarilyUnavailableError(
         "the authorization server cannot reach its database; retry shortly",
         detail=f"{type(exc).__name__}: {exc}",
+    )
+
+
+def _bad_value(exc: sa_exc.DBAPIError) -> bool:
+    """asyncpg's data errors reach SQLAlchemy as a plain DBAPIError: SQLSTATE class 22
+    ("data exception") from the server, or a ValueError when encoding an argument.
+    """
+    for error in (exc.orig, exc.orig.__cause__ if exc.orig else None):
+        code = getattr(error, "pgcode", None) or getattr(error, "sqlstate", None)
+        if (isinstance(code, str) and code.startswith("22")) or isinstance(error, ValueError):
+            return True
+    return False
+
+
+def _out_of_range(exc: BaseException) -> InvalidRequestError:
+    return InvalidRequestError(
+        "a value cannot be stored: too long, out of range or not valid text",
+        detail=f"{type(exc).__name__}: {exc}"[:500],
     )

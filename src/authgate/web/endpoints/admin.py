@@ -14,7 +14,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from authgate.core.client_metadata import ClientRegistration
-from authgate.core.errors import ConflictError, InvalidRequestError, NotFoundError
+from authgate.core.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    to_error_charset,
+)
 from authgate.flows import audit, clients, keys, resources, users, views
 from authgate.web.admin_auth import require_admin
 from authgate.web.endpoints import admin_tokens
@@ -40,7 +45,9 @@ async def _json(request: Request[AppState]) -> dict[str, object]:
 def _registration_changes(data: dict[str, object]) -> dict[str, object]:
     unknown = sorted(set(data) - _REGISTRATION_FIELDS)
     if unknown:
-        raise InvalidRequestError(f"unknown client fields: {', '.join(unknown)}"[:200])
+        raise InvalidRequestError(
+            to_error_charset(f"unknown client fields: {', '.join(unknown)}"[:200])
+        )
     changes: dict[str, object] = {}
     for key, value in data.items():
         if key in {
@@ -52,8 +59,20 @@ def _registration_changes(data: dict[str, object]) -> dict[str, object]:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise InvalidRequestError(f"{key} must be a list of strings")
             value = tuple(value)
+        elif not _SCALAR_TYPES[key](value):
+            raise InvalidRequestError(f"{key} has the wrong type")
         changes[key] = value
     return changes
+
+
+# What JSON value each scalar field of ClientRegistration takes (its annotation).
+_SCALAR_TYPES = {
+    f.name: {
+        "bool": lambda v: isinstance(v, bool),
+        "str": lambda v: isinstance(v, str),
+    }.get(str(f.type), lambda v: v is None or isinstance(v, str))
+    for f in dataclasses.fields(ClientRegistration)
+}
 
 
 def _ok(body: object, status: int = 200) -> Response:

@@ -1,0 +1,225 @@
+"""Structured logs and request accounting (issue 8 "operations built in").
+
+`RequestObserver` is a pure ASGI middleware: for every HTTP request it keeps the request's
+context (id, method, path, client) in a context variable, so every log line written while
+the request runs carries it, and when the response is done it writes one access line
+(status, duration, client_id, the RFC 6749 §5.2 `error` code of an error response) and
+feeds the Prometheus metrics. It never logs a query string, a body, a header value or a
+cookie: tokens, codes, secrets and passwords travel there (STYLE.md §5 "Logging").
+
+`log_config()` is the logging.config.dictConfig that `authgate serve` hands to uvicorn:
+one JSON object per line (`log_format = "json"`) or plain text.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from authgate.web.metrics import Metrics
+
+access_log = logging.getLogger("authgate.access")
+
+# An incoming X-Request-Id is kept only when short and printable (no spaces, no controls),
+# so that it cannot forge log lines or carry a payload.
+_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,64}")
+_ERROR_CODE = re.compile(r"[a-z_]{1,64}")
+_QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+_MAX_ERROR_BODY = 4096
+
+
+@dataclass(slots=True)
+class RequestContext:
+    request_id: str
+    method: str
+    path: str
+    client_id: str | None = None
+
+
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "authgate_request", default=None
+)
+
+
+def incoming_request_id(scope: Scope) -> str | None:
+    """The client's X-Request-Id when it is 1-64 printable ASCII characters, else None."""
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            return text if _REQUEST_ID.fullmatch(text) else None
+    return None
+
+
+def note_client(client_id: str) -> None:
+    """Record the client the current request acts for (shown in its log lines)."""
+    current = _current.get()
+    if current is not None:
+        current.client_id = client_id
+
+
+def _route(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"
+
+
+class RequestObserver:
+    """Logs one line per request and counts it in `metrics`. Place it inside
+    SecurityHeaders, which assigns the request id.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.get("state") or {}
+        context = RequestContext(
+            request_id=str(state.get("request_id", "")), method=scope["method"], path=scope["path"]
+        )
+        token = _current.set(context)
+        started = time.perf_counter()
+        response = _Response()
+
+        async def observing_send(message: Message) -> None:
+            response.see(message)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observing_send)
+        finally:
+            elapsed = time.perf_counter() - started
+            status = response.status or 500  # an exception escaped: ServerErrorMiddleware
+            route = _route(scope)
+            self.metrics.observe_request(route, scope["method"], status, elapsed)
+            _log_access(context, status, elapsed, response.error_code())
+            _current.reset(token)
+
+
+class _Response:
+    """What the observer sees of the response: its status and a small error body."""
+
+    def __init__(self) -> None:
+        self.status = 0
+        self.json = False
+        self.body = bytearray()
+
+    def see(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = int(message["status"])
+            for name, value in message.get("headers", ()):
+                if name.lower() == b"content-type":
+                    self.json = value.split(b";")[0].strip() == b"application/json"
+        elif message["type"] == "http.response.body" and self._wants_body():
+            self.body += message.get("body", b"")[:_MAX_ERROR_BODY]
+
+    def _wants_body(self) -> bool:
+        return self.status >= 400 and self.json and len(self.body) < _MAX_ERROR_BODY
+
+    def error_code(self) -> str | None:
+        if not self.body:
+            return None
+        try:
+            error = json.loads(bytes(self.body)).get("error")
+        except (ValueError, AttributeError):
+            return None
+        return error if isinstance(error, str) and _ERROR_CODE.fullmatch(error) else None
+
+
+def _log_access(context: RequestContext, status: int, elapsed: float, error: str | None) -> None:
+    if status == 503:  # the database is away: expected in an outage, and answered
+        level = logging.WARNING
+    elif status >= 500:
+        level = logging.ERROR
+    elif context.path in _QUIET_PATHS:
+        level = logging.DEBUG
+    else:
+        level = logging.INFO
+    fields: dict[str, object] = {"status": status, "duration_ms": round(elapsed * 1000, 2)}
+    if error:
+        fields["error"] = error
+    access_log.log(
+        level, "%s %s %d", context.method, context.path, status, extra={"authgate": fields}
+    )
+
+
+def _fields(record: logging.LogRecord) -> dict[str, object]:
+    fields: dict[str, object] = {}
+    context = _current.get()
+    if context is not None:
+        fields["request_id"] = context.request_id
+        fields["method"] = context.method
+        fields["path"] = context.path
+        if context.client_id:
+            fields["client_id"] = context.client_id
+    extra = getattr(record, "authgate", None)
+    if isinstance(extra, dict):
+        fields.update(extra)
+    return fields
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and the request's fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            **_fields(record),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """The classic line, with the request's fields appended as key=value."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = " ".join(f"{k}={v}" for k, v in _fields(record).items())
+        if not fields:
+            return line
+        head, sep, tail = line.partition("\n")  # keep a traceback below the fields
+        return f"{head} {fields}{sep}{tail}"
+
+
+def log_config(log_format: str, level: str) -> dict[str, Any]:
+    """The dictConfig for `authgate serve` (uvicorn applies it in every worker)."""
+    formatter = JsonFormatter if log_format == "json" else TextFormatter
+    name = f"{formatter.__module__}.{formatter.__qualname__}"
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"authgate": {"()": name}},
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "authgate",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["default"], "level": level.upper()},
+        "loggers": {
+            "uvicorn": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            "uvicorn.access": {"handlers": [], "propagate": False},
+        },
+    }
