@@ -77,7 +77,7 @@ class Prepared:
 def _single(processor: object) -> Processor:
     """A bind processor (SQLAlchemy keeps sequences only for tuple-valued types, unused here)."""
     if processor is None or callable(processor):
-        return processor  # type: ignore[return-value]
+        return processor
     raise TypeError("tuple-valued bind parameters are not supported in prepared statements")
 
 
