@@ -34,9 +34,14 @@ class Compiled:
     binds: tuple[tuple[str, Processor], ...]
     columns: tuple[tuple[str, Processor], ...]
     returns_rows: bool
+    literals: Mapping[str, Any]  # values of the statement's own literals (anonymous binds)
 
     def parameters(self, values: Mapping[str, Any]) -> list[Any]:
-        return [proc(values[name]) if proc else values[name] for name, proc in self.binds]
+        out = []
+        for name, proc in self.binds:
+            value = values[name] if name in values else self.literals[name]
+            out.append(proc(value) if proc else value)
+        return out
 
     def row(self, raw: Sequence[Any]) -> PreparedRow:
         return PreparedRow(
@@ -71,7 +76,8 @@ class Prepared:
             (entry.keyname, entry.type._cached_result_processor(dialect, None))
             for entry in compiled._result_columns
         )
-        return Compiled(compiled.string, binds, columns, bool(columns))
+        literals = {k: v for k, v in compiled.params.items() if v is not None}
+        return Compiled(compiled.string, binds, columns, bool(columns), literals)
 
 
 def _single(processor: object) -> Processor:

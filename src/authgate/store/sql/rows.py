@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -34,7 +34,12 @@ from authgate.core.types import (
 )
 from authgate.store.sql import tables as t
 
-Row = sa.Row[Any]
+
+class Row(Protocol):
+    """A result row: SQLAlchemy's Row, or a PreparedRow; read through `_mapping`."""
+
+    @property
+    def _mapping(self) -> Mapping[Any, Any]: ...
 
 
 def json_list(values: Sequence[str] | frozenset[str]) -> str:

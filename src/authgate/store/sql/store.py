@@ -22,7 +22,7 @@ from authgate.core.errors import InvalidRequestError, TemporarilyUnavailableErro
 from authgate.store.sql import migrate, tables as t
 from authgate.store.sql.engine import READONLY
 from authgate.store.sql.tx_authorization import AuthorizationTx
-from authgate.store.sql.tx_base import SyncExecutor
+from authgate.store.sql.tx_base import AsyncExecutor, SyncExecutor
 from authgate.store.sql.tx_core import CoreTx
 from authgate.store.sql.tx_device import DeviceTx
 from authgate.store.sql.tx_grants import GrantTx
@@ -83,7 +83,7 @@ class SqlStore:
                 if readonly:
                     conn = await conn.execution_options(**{READONLY: True})
                 async with conn.begin():
-                    yield SqlTx(conn, self._dialect)
+                    yield SqlTx(AsyncExecutor(conn), self._dialect)
 
     @asynccontextmanager
     async def _connect(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:

@@ -4,9 +4,12 @@ client-assertion replay, rate limits and the audit log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.base import Executable
 
 from authgate.core.models import (
     AccessToken,
@@ -19,11 +22,57 @@ from authgate.core.models import (
 )
 from authgate.core.types import ClientId, Subject
 from authgate.store.sql import rows, tables as t
-from authgate.store.sql.tx_base import SqlTxBase
+from authgate.store.sql.prepared import Prepared
+from authgate.store.sql.tables import Timestamp
+from authgate.store.sql.tx_base import ForDialects, SqlTxBase
 
 # Hot-path statements are built once; SQLAlchemy caches their compiled form.
-_FIND_CLIENT = sa.select(t.clients).where(t.clients.c.client_id == sa.bindparam("client_id"))
-_INSERT_ACCESS_TOKEN = sa.insert(t.access_tokens)
+_FIND_CLIENT = Prepared(
+    sa.select(t.clients).where(t.clients.c.client_id == sa.bindparam("client_id"))
+)
+_FIND_USER = Prepared(sa.select(t.users).where(t.users.c.sub == sa.bindparam("sub")))
+_INSERT_ACCESS_TOKEN = Prepared(sa.insert(t.access_tokens))
+_FIND_ACCESS_TOKEN = Prepared(rows.FIND_ACCESS_TOKEN)
+_rl = t.rate_limits.c
+_PEEK_RATE_LIMIT = Prepared(
+    sa.select(_rl.count).where(
+        _rl.bucket == sa.bindparam("bucket"), _rl.window_ends_at > sa.bindparam("now")
+    )
+)
+
+
+def _hit_rate_limit(dialect: str, insert: Callable[[sa.Table], Any]) -> Executable:
+    expired = _rl.window_ends_at <= sa.bindparam("now", type_=Timestamp())
+    ins = insert(t.rate_limits).values(
+        bucket=sa.bindparam("bucket"), count=1, window_ends_at=sa.bindparam("ends")
+    )
+    stmt: Executable = ins.on_conflict_do_update(
+        index_elements=["bucket"],
+        set_={
+            "count": sa.case((expired, 1), else_=_rl.count + 1),
+            "window_ends_at": sa.case(
+                (expired, ins.excluded.window_ends_at), else_=_rl.window_ends_at
+            ),
+        },
+    ).returning(_rl.count, _rl.window_ends_at)
+    return stmt
+
+
+def _record_jti(dialect: str, insert: Callable[[sa.Table], Any]) -> Executable:
+    j = t.used_jtis.c
+    ins = insert(t.used_jtis).values(
+        client_id=sa.bindparam("client_id"), jti=sa.bindparam("jti"), expires_at=sa.bindparam("exp")
+    )
+    stmt: Executable = ins.on_conflict_do_update(
+        index_elements=["client_id", "jti"],
+        set_={"expires_at": ins.excluded.expires_at},
+        where=j.expires_at <= sa.bindparam("now", type_=Timestamp()),
+    ).returning(j.jti)
+    return stmt
+
+
+_HIT_RATE_LIMIT = ForDialects(_hit_rate_limit)
+_RECORD_JTI = ForDialects(_record_jti)
 
 
 class CoreTx(SqlTxBase):
@@ -66,7 +115,7 @@ class CoreTx(SqlTxBase):
         return (await self._conn.execute(stmt)).first() is not None
 
     async def find_user(self, sub: Subject) -> User | None:
-        row = (await self._conn.execute(sa.select(t.users).where(t.users.c.sub == sub))).first()
+        row = (await self._conn.execute(_FIND_USER, {"sub": sub})).first()
         return rows.user_from_row(row) if row else None
 
     async def find_user_by_username(self, username: str) -> User | None:
@@ -152,7 +201,7 @@ class CoreTx(SqlTxBase):
         await self._conn.execute(_INSERT_ACCESS_TOKEN, rows.access_token_values(token))
 
     async def find_access_token(self, token_hash: bytes) -> tuple[AccessToken, TokenStatus] | None:
-        row = (await self._conn.execute(rows.FIND_ACCESS_TOKEN, {"h": token_hash})).first()
+        row = (await self._conn.execute(_FIND_ACCESS_TOKEN, {"h": token_hash})).first()
         if row is None:
             return None
         return rows.access_token_from_row(row), rows.status_from_row(row)
@@ -161,41 +210,20 @@ class CoreTx(SqlTxBase):
     async def record_jti(
         self, client_id: ClientId, jti: str, *, now: datetime, expires_at: datetime
     ) -> bool:
-        ins = self._insert(t.used_jtis).values(client_id=client_id, jti=jti, expires_at=expires_at)
-        stmt = ins.on_conflict_do_update(
-            index_elements=["client_id", "jti"],
-            set_={"expires_at": ins.excluded.expires_at},
-            where=t.used_jtis.c.expires_at <= now,
-        ).returning(t.used_jtis.c.jti)
-        return (await self._conn.execute(stmt)).first() is not None
+        params = {"client_id": client_id, "jti": jti, "exp": expires_at, "now": now}
+        return (await self._conn.execute(_RECORD_JTI[self._dialect], params)).first() is not None
 
     # rate limits
     async def hit_rate_limit(
         self, bucket: str, *, now: datetime, window_ends_at: datetime
     ) -> tuple[int, datetime]:
-        rl = t.rate_limits
-        expired = rl.c.window_ends_at <= now
-        ins = self._insert(rl).values(bucket=bucket, count=1, window_ends_at=window_ends_at)
-        stmt = ins.on_conflict_do_update(
-            index_elements=["bucket"],
-            set_={
-                "count": sa.case((expired, 1), else_=rl.c.count + 1),
-                "window_ends_at": sa.case(
-                    (expired, ins.excluded.window_ends_at), else_=rl.c.window_ends_at
-                ),
-            },
-        ).returning(rl.c.count, rl.c.window_ends_at)
-        row = (await self._conn.execute(stmt)).one()
-        return int(row[0]), row[1]
+        params = {"bucket": bucket, "now": now, "ends": window_ends_at}
+        row = (await self._conn.execute(_HIT_RATE_LIMIT[self._dialect], params)).one()
+        return int(row["count"]), row["window_ends_at"]
 
     async def peek_rate_limit(self, bucket: str, *, now: datetime) -> int:
-        rl = t.rate_limits
-        row = (
-            await self._conn.execute(
-                sa.select(rl.c.count).where(rl.c.bucket == bucket, rl.c.window_ends_at > now)
-            )
-        ).first()
-        return int(row[0]) if row else 0
+        row = (await self._conn.execute(_PEEK_RATE_LIMIT, {"bucket": bucket, "now": now})).first()
+        return int(row["count"]) if row else 0
 
     # audit log
     async def add_audit_entry(self, entry: AuditEntry) -> None:
