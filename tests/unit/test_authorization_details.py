@@ -8,11 +8,13 @@ import dataclasses
 import json
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from authgate.config import AuthorizationDetailsType, load
 from authgate.core import authorization_details as rar
 from authgate.core.authorize import AuthorizationRequest, validate_request
 from authgate.core.consent import consent_error, needs_consent
@@ -560,3 +562,49 @@ def test_details_always_need_consent() -> None:
     silent = request(authorization_details=details, prompt=frozenset({Prompt.NONE}))
     with pytest.raises(ConsentRequiredError, match="authorization_details"):
         decide(silent, C1, accounts=[ALICE], progress=Progress(), consents=remembered, now=NOW)
+
+
+# ---------------------------------------------------------------- settings
+
+
+INTERFACE_TOML = """
+[authorization_details_types.payment_initiation]
+schema = '''{"type":"object","required":["instructedAmount"],
+  "properties":{"instructedAmount":{"type":"object",
+    "required":["currency","amount"],
+    "properties":{"currency":{"type":"string"},"amount":{"type":"string"}}}}}'''
+"""
+
+
+def test_interface_md_example_compiles_at_load(tmp_path: Path) -> None:
+    path = tmp_path / "authgate.toml"
+    path.write_text(INTERFACE_TOML)
+    settings = load({"AUTHGATE_CONFIG": str(path)})
+    types = settings.details_types
+    assert list(types) == ["payment_initiation"]
+    allowed = frozenset(types)
+    only_amount = [
+        {"type": "payment_initiation", "instructedAmount": payment()["instructedAmount"]}
+    ]
+    assert rar.parse(json.dumps(only_amount), types, allowed=allowed) == only_amount
+    # The example lists only instructedAmount: other fields are unknown (RFC 9396 §5).
+    with pytest.raises(InvalidAuthorizationDetailsError, match=r"\[0\]\.creditorName: is not"):
+        rar.parse(json.dumps([payment()]), types, allowed=allowed)
+    # Compiled once: replacing other settings keeps the same compiled types.
+    assert (
+        settings.replace(access_token_ttl=5).details_types["payment_initiation"]
+        is (types["payment_initiation"])
+    )
+
+
+def test_a_bad_schema_is_one_line_at_load(tmp_path: Path) -> None:
+    path = tmp_path / "authgate.toml"
+    path.write_text('[authorization_details_types.p]\nschema = \'{"required": "x"}\'\n')
+    with pytest.raises(ConfigError) as caught:
+        load({"AUTHGATE_CONFIG": str(path)})
+    assert str(caught.value).startswith(
+        "AUTHGATE_AUTHORIZATION_DETAILS_TYPES (authorization_details_types): "
+        "authorization details type 'p': invalid JSON Schema at required: "
+    )
+    with pytest.raises(ConfigError, match="type 'p'"):
+        AuthorizationDetailsType(name="p", schema='{"type": 1}')
