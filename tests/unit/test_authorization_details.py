@@ -466,17 +466,19 @@ def _mutate(details: list[dict[str, Any]], data: st.DataObject, *, widen: bool) 
     return result
 
 
+@settings(deadline=None)
 @given(detail_lists)
 def test_covers_is_reflexive(details: list[dict[str, Any]]) -> None:
     assert rar.covers(details, details, TYPES)
 
 
+@settings(deadline=None)
 @given(detail_lists, st.data())
 def test_narrowing_is_always_covered(granted: list[dict[str, Any]], data: st.DataObject) -> None:
     assert rar.covers(granted, _mutate(granted, data, widen=False), TYPES)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(detail_lists, st.data())
 def test_covers_is_transitive(a: list[dict[str, Any]], data: st.DataObject) -> None:
     b = _mutate(a, data, widen=True)
@@ -494,7 +496,7 @@ def _totals(details: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
     return money
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(detail_lists, st.data())
 def test_never_grants_more_than_the_grant_holds(
     granted: list[dict[str, Any]], data: st.DataObject
