@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,8 +172,3 @@ def jwt_claims(token: str) -> dict[str, Any]:
         base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
     )
     return claims
-
-
-def quoted(details: object) -> str:
-    """The URL-encoded form of a details parameter (for the docs and query strings)."""
-    return urllib.parse.quote(as_param(details))
