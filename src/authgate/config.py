@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from authgate.core import authorization_details
+from authgate.core.authorization_details import DetailsType
 from authgate.core.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./authgate.db"
@@ -24,12 +26,18 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./authgate.db"
 @dataclass(frozen=True, slots=True)
 class AuthorizationDetailsType:
     """An RFC 9396 type declared in the TOML file: its JSON Schema (a JSON string) and the
-    fields a token request may lower instead of repeating exactly (issue 7, §6.1).
+    fields a token request may lower instead of repeating exactly (issue 7, §6.1). The
+    schema is compiled here, once, when the settings are built; a bad one is a ConfigError.
     """
 
     name: str
     schema: str
     may_lower: tuple[str, ...] = ()
+    compiled: DetailsType = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        compiled = authorization_details.compile_type(self.name, self.schema, self.may_lower)
+        object.__setattr__(self, "compiled", compiled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,11 @@ class Settings:
     janitor_batch_size: int = 1000
     janitor_retention: int = 3600
     token_rate_limit_per_minute: int = 0
+
+    @property
+    def details_types(self) -> dict[str, DetailsType]:
+        """The declared authorization details types by name, compiled (RFC 9396)."""
+        return {t.name: t.compiled for t in self.authorization_details_types}
 
     @property
     def is_sqlite(self) -> bool:
@@ -243,11 +256,13 @@ def _details_types(raw: object) -> tuple[AuthorizationDetailsType, ...]:
         may_lower = spec.get("may_lower", [])
         if not isinstance(may_lower, list) or not all(isinstance(x, str) for x in may_lower):
             raise ValueError(f"type {name!r}: may_lower must be a list of field names")
-        types.append(
-            AuthorizationDetailsType(
+        try:
+            declared = AuthorizationDetailsType(
                 name=name, schema=json.dumps(schema, sort_keys=True), may_lower=tuple(may_lower)
             )
-        )
+        except ConfigError as exc:  # the schema is not a valid JSON Schema (one line)
+            raise ValueError(str(exc)) from None
+        types.append(declared)
     return tuple(types)
 
 

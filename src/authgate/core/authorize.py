@@ -10,9 +10,11 @@ errors so that they go back to the client with `state` and `iss` (RFC 9207).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from authgate.core import pkce
+from authgate.core import authorization_details, pkce
+from authgate.core.authorization_details import DetailsType
 from authgate.core.claims import parse_claims
 from authgate.core.errors import (
     ErrorRedirect,
@@ -52,6 +54,7 @@ class AuthorizationRequest:
     acr_values: tuple[str, ...] = ()
     claims: str | None = None  # canonical JSON (OIDC Core §5.5)
     code_challenge: str | None = None
+    authorization_details: str | None = None  # canonical JSON array (RFC 9396 §2)
 
     @property
     def is_openid(self) -> bool:
@@ -79,6 +82,7 @@ class AuthorizationRequest:
             "acr_values": list(self.acr_values),
             "claims": self.claims,
             "code_challenge": self.code_challenge,
+            "authorization_details": self.authorization_details,
         }
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
@@ -101,6 +105,7 @@ class AuthorizationRequest:
             acr_values=tuple(d["acr_values"]),
             claims=d["claims"],
             code_challenge=d["code_challenge"],
+            authorization_details=d.get("authorization_details"),
         )
 
 
@@ -150,7 +155,12 @@ def error_redirect(params: Params, redirect_uri: str) -> ErrorRedirect:
 # ---------------------------------------------------------------- phase 2
 
 
-def validate_request(params: Params, client: Client, redirect_uri: str) -> AuthorizationRequest:
+def validate_request(
+    params: Params,
+    client: Client,
+    redirect_uri: str,
+    details_types: Mapping[str, DetailsType] | None = None,
+) -> AuthorizationRequest:
     """Every check after phase 1, in the order a client developer would fix them."""
     _refuse_unsupported(params)
     response_type = params.get("response_type")
@@ -186,6 +196,12 @@ def validate_request(params: Params, client: Client, redirect_uri: str) -> Autho
         acr_values=tuple((params.get("acr_values") or "").split()),
         claims=parse_claims(params.get("claims")) if OPENID in scope else None,
         code_challenge=challenge,
+        # RFC 9396 §2, §5, §10: typed objects of the client's registered types.
+        authorization_details=authorization_details.from_parameter(
+            params.get("authorization_details"),
+            details_types or {},
+            allowed=client.authorization_details_types,
+        ),
     )
 
 

@@ -64,17 +64,25 @@ def needs_consent(
     *,
     prompt: frozenset[Prompt],
     remembered: frozenset[str] | None,
+    details: bool = False,
 ) -> bool:
-    """OIDC Core §3.1.2.4: ask unless the user already agreed to all of `scope`."""
-    if Prompt.CONSENT in prompt or always_asks(client):
+    """OIDC Core §3.1.2.4: ask unless the user already agreed to all of `scope`. Remembered
+    consent covers scopes only: a request with authorization details (RFC 9396 §3: a
+    payment, a document to sign) is shown to the user every time.
+    """
+    if Prompt.CONSENT in prompt or always_asks(client) or details:
         return True
     return remembered is None or not scope <= remembered
 
 
-def consent_error(scope: frozenset[str], remembered: frozenset[str] | None) -> OAuthError:
+def consent_error(
+    scope: frozenset[str], remembered: frozenset[str] | None, details: bool = False
+) -> OAuthError:
     """OIDC Core §3.1.2.6, for `prompt=none`: consent missing, or interaction needed
     although consent was given (RFC 8252 §8.6).
     """
+    if details:
+        return ConsentRequiredError("authorization_details need the user's consent each time")
     if remembered is not None and scope <= remembered:
         return InteractionRequiredError("this client needs the user to approve each sign-in")
     return ConsentRequiredError("the user has not consented to this client and scope")

@@ -100,11 +100,12 @@ def decide(
         return Decision(Step.LOGIN, chosen)
     remembered = consents.get(chosen.sub)
     scope = consent.effective_scope(req.scope, client, prompt=req.prompt, remembered=remembered)
+    details = req.authorization_details is not None
     if not progress.consented and consent.needs_consent(
-        scope, client, prompt=req.prompt, remembered=remembered
+        scope, client, prompt=req.prompt, remembered=remembered, details=details
     ):
         if silent:
-            raise consent.consent_error(scope, remembered)
+            raise consent.consent_error(scope, remembered, details)
         return Decision(Step.CONSENT, chosen, scope)
     return Decision(Step.DONE, chosen, scope)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from authgate.core import consent, pkce
+from authgate.core import authorization_details, consent, pkce
 from authgate.core.errors import InvalidGrantError, OAuthError
 from authgate.core.models import AuthorizationCode, Client, Grant, Resource, User
 from authgate.core.params import Params
@@ -56,7 +56,15 @@ async def exchange(
     user = await tx.find_user(grant.sub) if grant.sub else None
     if user is None or user.is_disabled:
         raise InvalidGrantError("the user of this authorization is no longer active")  # SEC-17
-    return await _issue(tx, ctx, client, grant, user, resource, now=now)
+    # RFC 9396 §6: no more than the user approved. An error here rolls the transaction back,
+    # so the code is not spent and the client may ask again.
+    details = authorization_details.narrow(
+        params.get("authorization_details"),
+        grant.authorization_details,
+        ctx.settings.details_types,
+        allowed=client.authorization_details_types,
+    )
+    return await _issue(tx, ctx, client, grant, user, resource, details, now=now)
 
 
 def _check_code(code: AuthorizationCode, params: Params, *, now: datetime) -> None:
@@ -76,11 +84,12 @@ async def _issue(
     grant: Grant,
     user: User,
     resource: Resource | None,
+    details: str | None,
     *,
     now: datetime,
 ) -> TokenResponse:
     """RFC 6749 §4.1.4 / OIDC Core §3.1.3.3: access token, ID token, and a refresh token
-    under the offline_access rule (SEC-32).
+    under the offline_access rule (SEC-32); RFC 9396 §7: the details of this token.
     """
     issued_rt = None
     if consent.issues_refresh_token(client, grant.scope):
@@ -95,6 +104,7 @@ async def _issue(
         now=now,
         grant_id=grant.grant_id,
         refresh_token_hash=issued_rt.record.token_hash if issued_rt else None,
+        authorization_details=details,
         auth_time=grant.auth_time,
     )
     await tx.touch_grant(grant.grant_id, now=now)
@@ -109,6 +119,7 @@ async def _issue(
         scope=grant.scope,
         refresh_token=issued_rt.token if issued_rt else None,
         id_token=id_token_value,
+        authorization_details=authorization_details.load(details),
     )
 
 

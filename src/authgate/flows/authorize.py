@@ -43,7 +43,9 @@ async def authorize(
         client = rules.validate_client(client_id, found)
         redirect_uri = rules.validate_redirect_uri(params, client)
         try:
-            request = rules.validate_request(params, client, redirect_uri)
+            request = rules.validate_request(
+                params, client, redirect_uri, ctx.settings.details_types
+            )
             hint_sub = _hint_sub(request, ring, ctx.issuer)
             signed = await sessions.signed_in(tx, cookie_secrets, now=now)
             progress = Progress(hint_sub=hint_sub)
@@ -90,6 +92,7 @@ async def issue_code(
         created_at=now,
         expires_at=expiry(now, settings.refresh_token_ttl),
         claims=request.claims,
+        authorization_details=request.authorization_details,  # as the user approved it
         auth_time=account.auth_time,
         acr=account.acr,
         amr=account.amr,

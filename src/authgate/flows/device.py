@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from authgate.core import device as rules
+from authgate.core import authorization_details, device as rules
 from authgate.core.client_auth import ClientCredentials
 from authgate.core.errors import (
     InvalidGrantError,
@@ -85,6 +85,11 @@ async def authorize_device(
         validate_client_grant(client, GrantType.DEVICE_CODE)
         scope = _device_scope(client, params.get("scope"))
         resource = await resolve_resource(tx, params.get_all("resource"))
+        details = authorization_details.from_parameter(
+            params.get("authorization_details"),
+            settings.details_types,
+            allowed=client.authorization_details_types,
+        )
         code = new_token()
         for _ in range(_USER_CODE_TRIES):
             user_code = rules.new_user_code()
@@ -98,6 +103,7 @@ async def authorize_device(
                 created_at=now,
                 expires_at=expiry(now, settings.device_code_ttl),
                 resource=resource.uri if resource else None,
+                authorization_details=details,
                 request_ip=ip,
                 request_user_agent=(user_agent or "")[:512] or None,
             )
@@ -142,7 +148,7 @@ async def exchange(
         raise RaiseAfterCommit(decision.error())
     if not await tx.consume_device_code(code_hash, now=now):
         raise InvalidGrantError("device_code has already been used")
-    return await _issue(tx, ctx, client, device, now)
+    return await _issue(tx, ctx, client, device, params.get("authorization_details"), now)
 
 
 async def _revoke_on_reuse(tx: StoreTx, device: DeviceCode, now: datetime) -> None:
@@ -158,13 +164,25 @@ async def _revoke_on_reuse(tx: StoreTx, device: DeviceCode, now: datetime) -> No
 
 
 async def _issue(
-    tx: StoreTx, ctx: Context, client: Client, device: DeviceCode, now: datetime
+    tx: StoreTx,
+    ctx: Context,
+    client: Client,
+    device: DeviceCode,
+    requested: str | None,
+    now: datetime,
 ) -> TokenResponse:
     grant = await tx.find_grant(device.grant_id) if device.grant_id else None
     user = await tx.find_user(grant.sub) if grant and grant.sub else None
     if grant is None or user is None or user.is_disabled or grant.revoked_at is not None:
         # SEC-68: the user is checked again when the tokens are issued.
         raise InvalidGrantError("the user who approved this device can no longer sign in")
+    # RFC 9396 §6: no more than the user approved; an error rolls the consumption back.
+    details = authorization_details.narrow(
+        requested,
+        grant.authorization_details,
+        ctx.settings.details_types,
+        allowed=client.authorization_details_types,
+    )
     resource = await resolve_resource(tx, (grant.resource,) if grant.resource else ())
     refresh = None
     if OFFLINE_ACCESS in grant.scope and GrantType.REFRESH_TOKEN in client.grant_types:
@@ -179,7 +197,7 @@ async def _issue(
         now=now,
         grant_id=grant.grant_id,
         refresh_token_hash=refresh.record.token_hash if refresh else None,
-        authorization_details=grant.authorization_details,
+        authorization_details=details,
         auth_time=grant.auth_time,
     )
     id_token = None
@@ -193,6 +211,7 @@ async def _issue(
         scope=grant.scope,
         refresh_token=refresh.token if refresh else None,
         id_token=id_token,
+        authorization_details=authorization_details.load(details),
     )
 
 

@@ -19,9 +19,9 @@ import logging
 import time
 from datetime import datetime
 
-from authgate.core import refresh
+from authgate.core import authorization_details, refresh
 from authgate.core.crypto import seal, unseal
-from authgate.core.errors import InvalidAuthorizationDetailsError, InvalidGrantError
+from authgate.core.errors import InvalidGrantError
 from authgate.core.models import Client, Grant
 from authgate.core.params import Params
 from authgate.core.refresh import Outcome, RefreshState
@@ -98,7 +98,13 @@ async def _use(
     scope = refresh.validate_scope(params.get("scope"), rt.scope)
     uri = validate_refresh_resource(single_resource(params.get_all("resource")), grant.resource)
     resource = await find_resource(tx, uri)
-    _check_details(params.get("authorization_details"), grant.authorization_details)
+    # RFC 9396 §6: a refresh may narrow the granted details, never widen them.
+    details = authorization_details.narrow(
+        params.get("authorization_details"),
+        grant.authorization_details,
+        ctx.settings.details_types,
+        allowed=client.authorization_details_types,
+    )
     rotate = refresh.must_rotate(client)
     successor = None
     if rotate:
@@ -116,17 +122,16 @@ async def _use(
         now=now,
         grant_id=grant.grant_id,
         refresh_token_hash=successor.record.token_hash if successor else rt.token_hash,
-        authorization_details=grant.authorization_details,
+        authorization_details=details,
         auth_time=grant.auth_time,
     )
-    details = grant.authorization_details
     body = build_token_response(
         access_token=issued.token,
         expires_in=issued.expires_in,
         scope=scope,
         refresh_token=successor.token if successor else None,
         id_token=await _id_token(tx, ctx, client, grant, scope, issued.token, now=now),
-        authorization_details=json.loads(details) if details else None,
+        authorization_details=authorization_details.load(details),
     )
     if rotate:
         await _consume(tx, ctx, state, token, request, body, now=now)
@@ -234,22 +239,6 @@ def _fingerprint(params: Params) -> str:
     return json.dumps(
         [params.get("scope"), list(params.get_all("resource")), params.get("authorization_details")]
     )
-
-
-def _check_details(requested: str | None, granted: str | None) -> None:
-    """RFC 9396 §6: a refresh may not widen the granted details. Until narrowing rules exist
-    (issue 7), only a repeat of exactly the granted details is accepted.
-    """
-    if requested is None:
-        return
-    try:
-        same = granted is not None and json.loads(requested) == json.loads(granted)
-    except (ValueError, RecursionError):
-        same = False
-    if not same:
-        raise InvalidAuthorizationDetailsError(
-            "authorization_details at refresh must equal the granted details"
-        )
 
 
 async def _sweep(tx: StoreTx, ctx: Context, *, now: datetime) -> None:

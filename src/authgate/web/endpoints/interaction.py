@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from authgate.core import authorization_details
 from authgate.core.claims import load_claims
 from authgate.core.prompt import Step
 from authgate.core.scopes import OFFLINE_ACCESS
@@ -136,6 +137,7 @@ def _consent_context(view: PageView, _: Translator) -> dict[str, object]:
         "scopes": scopes,
         "offline": OFFLINE_ACCESS in view.scope,
         "claims": ", ".join(claims),
+        "authorization_details": authorization_details.load(view.request.authorization_details),
         "policy_uri": view.client.policy_uri,
         "tos_uri": view.client.tos_uri,
     }
