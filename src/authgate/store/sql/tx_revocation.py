@@ -12,11 +12,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.base import Executable
 
 from authgate.core.models import Grant
 from authgate.core.types import GrantId, RevokedBy
 from authgate.store.sql import rows, tables as t
-from authgate.store.sql.tx_base import SqlTxBase
+from authgate.store.sql.prepared import Prepared
+from authgate.store.sql.tables import Timestamp
+from authgate.store.sql.tx_base import ForDialects, SqlTxBase
 
 AT = t.access_tokens.c
 RT = t.refresh_tokens.c
@@ -84,31 +87,59 @@ class _Bulk:
         )
 
 
+# The statements of the refresh and /revoke hot paths, prepared once (prepared.py).
+_NOW = sa.bindparam("now", type_=Timestamp())
+
+
+def _lock_grant(dialect: str, insert: object) -> Executable:
+    stmt = sa.select(t.grants).where(G.grant_id == sa.bindparam("g"))
+    # PostgreSQL: a row lock that refresh and every revocation take (REL-03); SQLite's
+    # BEGIN IMMEDIATE already serialises writers.
+    return stmt.with_for_update() if dialect == "postgresql" else stmt
+
+
+_LOCK_GRANT = ForDialects(_lock_grant)
+_AT_REVOKED_FOR = Prepared(
+    sa.select(sa.literal(1).label("one"))
+    .where(
+        AT.grant_id == sa.bindparam("g"),
+        AT.refresh_token_hash == sa.bindparam("h"),
+        AT.revoked_at.is_not(None),
+    )
+    .limit(1)
+)
+_REVOKE_AT = Prepared(
+    sa.update(t.access_tokens)
+    .where(AT.token_hash == sa.bindparam("h"), AT.revoked_at.is_(None), AT.expires_at > _NOW)
+    .values(revoked_at=sa.bindparam("p_now"), revoked_by=sa.bindparam("p_by"))
+)
+_CODE_KIND = Prepared(
+    sa.union_all(
+        sa.select(sa.literal("authorization_code").label("kind")).where(
+            t.authorization_codes.c.code_hash == sa.bindparam("h")
+        ),
+        sa.select(sa.literal("device_code").label("kind")).where(
+            t.device_codes.c.device_code_hash == sa.bindparam("h")
+        ),
+    )
+)
+
+
 class RevocationTx(SqlTxBase):
     async def lock_grant(self, grant_id: GrantId) -> Grant | None:
-        stmt = sa.select(t.grants).where(G.grant_id == grant_id)
-        if self._dialect == "postgresql":
-            stmt = stmt.with_for_update()
-        row = (await self._conn.execute(stmt)).first()
+        row = (await self._conn.execute(_LOCK_GRANT[self._dialect], {"g": grant_id})).first()
         return rows.grant_from_row(row) if row else None
 
     async def access_token_revoked_for(self, grant_id: GrantId, refresh_token_hash: bytes) -> bool:
-        stmt = sa.select(sa.literal(1)).where(
-            AT.grant_id == grant_id,
-            AT.refresh_token_hash == refresh_token_hash,
-            AT.revoked_at.is_not(None),
-        )
-        return (await self._conn.execute(stmt.limit(1))).first() is not None
+        params = {"g": grant_id, "h": refresh_token_hash}
+        return (await self._conn.execute(_AT_REVOKED_FOR, params)).first() is not None
 
     async def _update(self, stmt: sa.Update) -> int:
         return (await self._conn.execute(stmt)).rowcount
 
     async def revoke_access_token(self, token_hash: bytes, *, now: datetime, by: RevokedBy) -> int:
-        return await self._update(
-            sa.update(t.access_tokens)
-            .where(AT.token_hash == token_hash, _at_live(now))
-            .values(revoked_at=now, revoked_by=by.value)
-        )
+        params = {"h": token_hash, "now": now, "p_now": now, "p_by": by.value}
+        return (await self._conn.execute(_REVOKE_AT, params)).rowcount
 
     async def revoke_refresh_token(self, token_hash: bytes, *, now: datetime, by: RevokedBy) -> int:
         return await self._update(
@@ -236,19 +267,8 @@ class RevocationTx(SqlTxBase):
         return int((await self._conn.execute(stmt)).scalar_one())
 
     async def find_code_kind(self, code_hash: bytes) -> str | None:
-        codes = t.authorization_codes.c
-        if (
-            await self._conn.execute(sa.select(sa.literal(1)).where(codes.code_hash == code_hash))
-        ).first():
-            return "authorization_code"
-        devices = t.device_codes.c
-        if (
-            await self._conn.execute(
-                sa.select(sa.literal(1)).where(devices.device_code_hash == code_hash)
-            )
-        ).first():
-            return "device_code"
-        return None
+        row = (await self._conn.execute(_CODE_KIND, {"h": code_hash})).first()
+        return str(row["kind"]) if row else None
 
     async def set_refresh_idle_expiry(
         self, token_hash: bytes, idle_expires_at: datetime | None
