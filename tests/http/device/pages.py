@@ -69,19 +69,21 @@ async def finish(
     *,
     username: str = "alice",
     password: str = PASSWORD,
-    decision: str = "approve",
+    decision: str | None = "approve",
 ) -> httpx2.Response:
-    """Sign in if asked, then press `decision` on the consent page: the page shown after."""
+    """Sign in if asked, then press `decision` on the consent page: the page shown after
+    (with decision None: the consent page).
+    """
     for _ in range(3):
         if 'name="username"' in response.text:
             response = await browser.follow(await browser.login(response, username, password))
-        elif 'name="decision"' in response.text:
+        elif 'name="decision"' in response.text and decision is not None:
             response = await browser.follow(await browser.decide(response, decision))
         else:
             break
     return response
 
 
-async def verify(browser: Browser, user_code: str, **kwargs: str) -> httpx2.Response:
+async def verify(browser: Browser, user_code: str, **kwargs: Any) -> httpx2.Response:
     """The whole verification: enter the code, sign in if needed, decide; the result page."""
     return await finish(browser, await enter(browser, user_code), **kwargs)
