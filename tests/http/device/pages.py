@@ -47,11 +47,14 @@ async def poll(
     )
 
 
-def browser_at(app: ASGIApp, ip: str = "127.0.0.1") -> Browser:
-    """A browser whose requests come from `ip`."""
+def browser_at(app: ASGIApp, ip: str = "127.0.0.1", *, like: Browser | None = None) -> Browser:
+    """A browser whose requests come from `ip` (with the cookies of `like`: the same
+    browser on another network).
+    """
     b = Browser(app)
     transport = httpx2.ASGITransport(app=app, raise_app_exceptions=False, client=(ip, 4321))
-    b.http = httpx2.AsyncClient(transport=transport, base_url=b.issuer)
+    cookies = like.http.cookies if like else None
+    b.http = httpx2.AsyncClient(transport=transport, base_url=b.issuer, cookies=cookies)
     return b
 
 
