@@ -10,7 +10,7 @@ from typing import Any
 import httpx2
 
 from tests.helpers import ASGIApp, RegisteredClient, make_client
-from tests.http.authorize.browser import PASSWORD, Browser
+from tests.http.authorize.browser import PASSWORD, Browser, forms
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
@@ -90,3 +90,52 @@ async def finish(
 async def verify(browser: Browser, user_code: str, **kwargs: Any) -> httpx2.Response:
     """The whole verification: enter the code, sign in if needed, decide; the result page."""
     return await finish(browser, await enter(browser, user_code), **kwargs)
+
+
+async def seed_live(database_url: str, scope: str = "openid profile offline_access") -> str:
+    """D1 and the user alice in a live server's database; D1's client_id."""
+    from authgate.config import Settings
+    from authgate.core.client_metadata import ClientRegistration
+    from authgate.flows import clients, users
+    from authgate.server import open_store
+    from tests.helpers import now
+
+    settings = Settings(database_url=database_url)
+    store = open_store(settings)
+    try:
+        reg = ClientRegistration(
+            name="TV app", public=True, grant_types=(DEVICE_GRANT, "refresh_token"), scope=scope
+        )
+        client, _ = await clients.create_client(store, settings, reg, now=now())
+        await users.create_user(store, username="alice", password=PASSWORD, now=now())
+    finally:
+        await store.close()
+    return client.client_id
+
+
+def verify_live(
+    base_url: str, user_code: str, *, username: str = "alice", decision: str = "approve"
+) -> str:
+    """A real browser session at a live server's verification page (synchronous, with a
+    cookie jar): enter the code, sign in, press `decision`; the result page's text.
+    """
+    with httpx2.Client(base_url=base_url, timeout=10, follow_redirects=True) as http:
+        page = http.get("/device", params={"user_code": user_code})
+        for _ in range(4):
+            fields = forms(page.text)
+            form = next(
+                (f for f in fields if {"user_code", "username"} & set(f.fields) or f.buttons),
+                None,
+            )
+            if form is None:
+                return page.text
+            data = dict(form.fields)
+            if "user_code" in data:
+                data["user_code"] = user_code
+            elif "username" in data:
+                data.update(username=username, password=PASSWORD)
+            else:
+                data["decision"] = decision
+            page = http.post(form.action, data=data, headers={"Origin": base_url})
+            assert page.status_code == 200, page.text
+    raise AssertionError("the verification did not finish")
