@@ -245,10 +245,21 @@ def show_code(device: DeviceAuthorization, out: TextIO, *, qr: bool = True) -> N
     out.write(f"    {device.user_code}\n\n")
     if qr:
         out.write("or scan this QR code with your phone:\n")
-        segno.make(complete or device.verification_uri, error="m").terminal(
-            out=out, compact=True, border=2
-        )
+        code = segno.make(complete or device.verification_uri, error="m")
+        # Half blocks draw two rows per line; a terminal without them gets ANSI colours.
+        code.terminal(out=out, compact=_can_write(out, "█▀▄"), border=2)
     if complete:
         out.write(f"(direct link: {complete})\n")
     out.write(f"Waiting for approval (the code expires in {minutes} min)...\n")
     out.flush()
+
+
+def _can_write(out: TextIO, text: str) -> bool:
+    encoding = getattr(out, "encoding", None)
+    if encoding is None:  # an in-memory text stream
+        return True
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
