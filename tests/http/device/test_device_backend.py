@@ -274,3 +274,6 @@ async def test_qr_code_of_the_verification_uri(client: httpx2.AsyncClient) -> No
     assert png.content.startswith(b"\x89PNG")
     bad = await client.get("/device/qr", params={"user_code": "<script>"})
     assert bad.status_code == 400
+    assert bad.json()["error"] == "invalid_request"  # for devices: JSON, not a page
+    gif = await client.get("/device/qr", params={"user_code": "BCDFGHJK", "format": "gif"})
+    assert gif.status_code == 400
