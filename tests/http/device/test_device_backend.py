@@ -277,3 +277,35 @@ async def test_qr_code_of_the_verification_uri(client: httpx2.AsyncClient) -> No
     assert bad.json()["error"] == "invalid_request"  # for devices: JSON, not a page
     gif = await client.get("/device/qr", params={"user_code": "BCDFGHJK", "format": "gif"})
     assert gif.status_code == 400
+
+
+@pytest.mark.spec("SEC-32")
+async def test_refresh_tokens_follow_the_offline_access_rules(
+    client: httpx2.AsyncClient, app: ASGIApp, d1: RegisteredClient, u1: str, browsers: Browsers
+) -> None:
+    plain = await start(client, d1, "openid profile")
+    await approve(browsers, plain["user_code"])
+    tokens = (await poll(client, d1, plain["device_code"])).json()
+    assert "refresh_token" not in tokens and tokens["scope"] == "openid profile"
+    no_refresh = await make_client(
+        app, public=True, grant_types=(DEVICE_GRANT,), scope="openid offline_access"
+    )
+    asked = await start(client, no_refresh, "openid offline_access")
+    await approve(browsers, asked["user_code"])
+    tokens = (await poll(client, no_refresh, asked["device_code"])).json()
+    assert "refresh_token" not in tokens and tokens["scope"] == "openid"
+
+
+async def test_a_confidential_device_client_authenticates_when_polling(
+    client: httpx2.AsyncClient, app: ASGIApp, u1: str, browsers: Browsers
+) -> None:
+    conf = await make_client(app, grant_types=(DEVICE_GRANT,), scope="openid")
+    body = (
+        await client.post("/device_authorization", data={"scope": "openid"}, auth=conf.auth)
+    ).json()
+    await approve(browsers, body["user_code"])
+    data = {"grant_type": DEVICE_GRANT, "device_code": body["device_code"]}
+    anonymous = await client.post("/token", data={**data, "client_id": conf.client_id})
+    assert anonymous.status_code == 401
+    tokens = await client.post("/token", data=data, auth=conf.auth)
+    assert tokens.status_code == 200 and tokens.headers["cache-control"] == "no-store"
