@@ -1,6 +1,7 @@
-"""RFC 8628 use cases of the device: device authorization (§3.1–3.2) and the device_code
-grant (§3.4–3.5). The person's side (§3.3) is in flows/user_codes.py (finding a code, with
-the §5.1 limits) and flows/device_verification.py (sign in and decide).
+"""RFC 8628 use cases of the device code: device authorization (§3.1–3.2), the device_code
+grant (§3.4–3.5), and recording the person's decision (§3.3). The person's pages are driven
+by flows/user_codes.py (finding a code, with the §5.1 limits) and
+flows/device_verification.py (sign in, approve or deny).
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from authgate.core import device as rules
 from authgate.core.client_auth import ClientCredentials
 from authgate.core.errors import (
     InvalidGrantError,
+    InvalidRequestError,
     OAuthError,
     TemporarilyUnavailableError,
 )
-from authgate.core.models import Client, DeviceCode
+from authgate.core.models import Client, DeviceCode, Grant, Session
 from authgate.core.params import Params
 from authgate.core.scopes import OFFLINE_ACCESS, OPENID, parse_scope, validate_scope
 from authgate.core.token_request import TokenResponse, build_token_response, validate_client_grant
-from authgate.core.tokens import expiry, hash_prefix, hash_token, new_token
-from authgate.core.types import DeviceStatus, GrantType, RevokedBy
+from authgate.core.tokens import expiry, hash_prefix, hash_token, new_id, new_token
+from authgate.core.types import DeviceStatus, GrantId, GrantType, RevokedBy
 from authgate.flows.client_auth import with_authenticated_client
 from authgate.flows.context import Context
 from authgate.flows.id_tokens import issue_id_token
@@ -194,3 +196,35 @@ async def _issue(
         refresh_token=refresh.token if refresh else None,
         id_token=id_token,
     )
+
+
+async def record_decision(
+    tx: StoreTx, ctx: Context, device: DeviceCode, s: Session, *, approve: bool, now: datetime
+) -> None:
+    """§3.3: pending → approved (with the grant the device's tokens will belong to, for the
+    stored request and the signed-in session `s`) or denied. One conditional UPDATE: of two
+    deciders one wins; the other's transaction is rolled back by the error.
+    """
+    grant_id = GrantId(new_id()) if approve else None
+    status = DeviceStatus.APPROVED if approve else DeviceStatus.DENIED
+    if not await tx.decide_device_code(
+        device.device_code_hash, status=status, sub=s.sub, grant_id=grant_id, now=now
+    ):
+        raise InvalidRequestError("this code has already been used")
+    if grant_id is not None:
+        await tx.add_grant(
+            Grant(
+                grant_id=grant_id,
+                client_id=device.client_id,
+                sub=s.sub,
+                scope=device.scope,
+                created_at=now,
+                expires_at=expiry(now, ctx.settings.refresh_token_ttl),
+                authorization_details=device.authorization_details,
+                resource=device.resource,
+                auth_time=s.auth_time,
+                acr=s.acr,
+                amr=s.amr,
+                sid=s.sid,
+            )
+        )

@@ -22,11 +22,11 @@ from enum import StrEnum
 from authgate.core import device as rules
 from authgate.core.device import CodeProblem
 from authgate.core.errors import InvalidRequestError, TooManyRequestsError
-from authgate.core.models import Client, DeviceCode, Grant, Interaction
+from authgate.core.models import Client, DeviceCode, Interaction
 from authgate.core.prompt import Account
 from authgate.core.tokens import expiry, hash_token, new_id, same_hash
-from authgate.core.types import DeviceStatus, GrantId, Subject
-from authgate.flows import login as login_flow, sessions, user_codes
+from authgate.core.types import Subject
+from authgate.flows import device as device_flow, login as login_flow, sessions, user_codes
 from authgate.flows.context import Context
 from authgate.flows.sessions import SignedIn
 from authgate.store.base import StoreTx
@@ -277,34 +277,7 @@ async def decide(
         await _save(tx, loaded, progress, chosen.user.sub, now)
         if not await tx.consume_interaction(interaction_id, now=now):
             raise InvalidRequestError("this device request was already completed")
-        await _record(tx, ctx, loaded.device, chosen, approve=decision == APPROVE, now=now)
-
-
-async def _record(
-    tx: StoreTx, ctx: Context, device: DeviceCode, who: SignedIn, *, approve: bool, now: datetime
-) -> None:
-    """pending → approved (with a grant for the device's request) or denied."""
-    grant_id = GrantId(new_id()) if approve else None
-    status = DeviceStatus.APPROVED if approve else DeviceStatus.DENIED
-    s = who.session
-    if not await tx.decide_device_code(
-        device.device_code_hash, status=status, sub=s.sub, grant_id=grant_id, now=now
-    ):
-        raise InvalidRequestError("this code has already been used")  # rolls everything back
-    if grant_id is not None:
-        await tx.add_grant(
-            Grant(
-                grant_id=grant_id,
-                client_id=device.client_id,
-                sub=s.sub,
-                scope=device.scope,
-                created_at=now,
-                expires_at=expiry(now, ctx.settings.refresh_token_ttl),
-                authorization_details=device.authorization_details,
-                resource=device.resource,
-                auth_time=s.auth_time,
-                acr=s.acr,
-                amr=s.amr,
-                sid=s.sid,
-            )
+        approve = decision == APPROVE
+        await device_flow.record_decision(
+            tx, ctx, loaded.device, chosen.session, approve=approve, now=now
         )
