@@ -780,3 +780,32 @@ def token_approve(
         reason=reason,
         as_json=as_json,
     )
+
+
+@main.command("device-login")
+@click.option("--issuer", required=True, help="The authorization server's issuer URL.")
+@click.option("--client-id", required=True, help="A client allowed the device_code grant.")
+@click.option("--scope", default=None, help='Scopes to ask for, e.g. "openid offline_access".')
+@click.option("--client-secret", default=None, help="The secret of a confidential client.")
+@click.option("--qr/--no-qr", default=True, show_default=True, help="Show a QR code.")
+def device_login(
+    issuer: str, client_id: str, scope: str | None, client_secret: str | None, qr: bool
+) -> None:
+    """Sign in as a device would (RFC 8628) against any server with a device authorization
+    endpoint: show the code, the URL and a QR code, wait for approval, print the tokens.
+    """
+    import httpx2
+
+    from authgate.device_client import DeviceClient, DeviceLoginError, show_code
+
+    with httpx2.Client(timeout=30) as http:
+        device_client = DeviceClient(http, client_id, client_secret)
+        try:
+            endpoints = device_client.discover(issuer)
+            device = device_client.authorize(endpoints, scope)
+            show_code(device, sys.stderr, qr=qr)
+            tokens = device_client.poll(endpoints, device)
+        except DeviceLoginError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo("Approved.", err=True)
+    click.echo(json.dumps(tokens, indent=2))

@@ -127,19 +127,19 @@ def test_terminal_poll_errors(
 
 @pytest.mark.spec("SEC-66")
 def test_only_pending_unexpired_codes_can_be_decided() -> None:
-    assert rules.validate_decision(device(), now=T0) == device()
-    with pytest.raises(InvalidGrantError):
-        rules.validate_decision(None, now=T0)
-    with pytest.raises(InvalidGrantError):
-        rules.validate_decision(device(status=DeviceStatus.APPROVED), now=T0)
-    with pytest.raises(ExpiredTokenError):
-        rules.validate_decision(device(), now=at(600))
+    assert rules.check_user_code(device(), now=T0) is None
+    assert rules.check_user_code(None, now=T0) is rules.CodeProblem.UNKNOWN
+    for status in (DeviceStatus.APPROVED, DeviceStatus.DENIED, DeviceStatus.CONSUMED):
+        assert rules.check_user_code(device(status=status), now=T0) is rules.CodeProblem.USED
+    assert rules.check_user_code(device(), now=at(600)) is rules.CodeProblem.EXPIRED
 
 
 @pytest.mark.spec("RFC 8628 §5.1")
-def test_attempt_limits() -> None:
+def test_attempt_limits_block_until_the_latest_full_window_ends() -> None:
     limits = rules.AttemptLimits(per_source=5, total=100, window=timedelta(minutes=10))
-    assert not rules.attempts_exhausted((4, 0), limits, 99)
-    assert rules.attempts_exhausted((5, 0), limits, 0)
-    assert rules.attempts_exhausted((0, 5), limits, 0)
-    assert rules.attempts_exhausted((), limits, 100)
+    c = rules.Counter
+    assert rules.blocked_until([c(4, at(60)), c(0, T0)], c(99, at(600)), limits) is None
+    assert rules.blocked_until([c(5, at(60)), c(0, T0)], c(5, at(600)), limits) == at(60)
+    assert rules.blocked_until([c(5, at(60)), c(7, at(90))], c(0, T0), limits) == at(90)
+    assert rules.blocked_until([], c(100, at(600)), limits) == at(600)
+    assert rules.blocked_until([c(6, at(60))], c(100, at(30)), limits) == at(60)

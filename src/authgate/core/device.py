@@ -10,6 +10,7 @@ once per interval and never more often.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -115,22 +116,31 @@ def _pending_poll(device: DeviceCode, now: datetime) -> PollDecision:
     return PollDecision(PollOutcome.SLOW_DOWN, slowed)
 
 
-def validate_decision(device: DeviceCode | None, *, now: datetime) -> DeviceCode:
-    """A user may approve or deny only a pending, unexpired device code (SEC-61, SEC-66)."""
+class CodeProblem(StrEnum):
+    """Why a code a person entered leads nowhere (the verification page says which)."""
+
+    MALFORMED = "malformed"  # cannot be a user code: nothing is looked up or counted
+    UNKNOWN = "unknown"
+    USED = "used"  # approved or denied already (SEC-66)
+    EXPIRED = "expired"
+
+
+def check_user_code(device: DeviceCode | None, *, now: datetime) -> CodeProblem | None:
+    """RFC 8628 §3.3: a user may approve or deny only a pending, unexpired request."""
     if device is None:
-        raise InvalidGrantError("unknown code")
+        return CodeProblem.UNKNOWN
     if device.status is not DeviceStatus.PENDING:
-        raise InvalidGrantError("this code has already been used")
+        return CodeProblem.USED
     if now >= device.expires_at:
-        raise ExpiredTokenError("this code has expired")
-    return device
+        return CodeProblem.EXPIRED
+    return None
 
 
 @dataclass(frozen=True, slots=True)
 class AttemptLimits:
-    """RFC 8628 §5.1: failed user-code entries allowed per window, per browser session, per
-    client IP and in total. With the defaults (5 per 10 minutes, codes living 10 minutes) a
-    guesser has 5 tries per live code: 5 / 20^8 ≈ 2^-32.
+    """RFC 8628 §5.1: failed user-code entries allowed per window, per browser and per
+    client IP (`per_source`) and in total. With the defaults (5 per 10 minutes, codes
+    living 10 minutes) a guesser has 5 tries per live code: 5 / 20^8 ≈ 2^-32.
     """
 
     per_source: int
@@ -138,6 +148,21 @@ class AttemptLimits:
     window: timedelta
 
 
-def attempts_exhausted(counts: tuple[int, ...], limits: AttemptLimits, total: int) -> bool:
-    """Whether failed attempts already reached a limit (then nothing is looked up)."""
-    return any(c >= limits.per_source for c in counts) or total >= limits.total
+@dataclass(frozen=True, slots=True)
+class Counter:
+    """Failures counted in one bucket's current window."""
+
+    count: int
+    window_ends_at: datetime
+
+
+def blocked_until(
+    sources: Sequence[Counter], total: Counter, limits: AttemptLimits
+) -> datetime | None:
+    """When entering codes opens again if a limit is reached (then nothing is looked up,
+    valid code or not); None while entries are allowed.
+    """
+    ends = [c.window_ends_at for c in sources if c.count >= limits.per_source]
+    if total.count >= limits.total:
+        ends.append(total.window_ends_at)
+    return max(ends) if ends else None

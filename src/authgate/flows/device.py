@@ -1,27 +1,29 @@
-"""RFC 8628 use cases: device authorization (§3.1–3.2), looking up and deciding a user code
-(§3.3, with the §5.1 attempt limits), and the device_code grant (§3.4–3.5).
+"""RFC 8628 use cases of the device code: device authorization (§3.1–3.2), the device_code
+grant (§3.4–3.5), and recording the person's decision (§3.3). The person's pages are driven
+by flows/user_codes.py (finding a code, with the §5.1 limits) and
+flows/device_verification.py (sign in, approve or deny).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from authgate.core import authorization_details, device as rules
 from authgate.core.client_auth import ClientCredentials
 from authgate.core.errors import (
     InvalidGrantError,
+    InvalidRequestError,
     OAuthError,
     TemporarilyUnavailableError,
-    TooManyRequestsError,
 )
-from authgate.core.models import Client, DeviceCode, Grant
+from authgate.core.models import Client, DeviceCode, Grant, Session
 from authgate.core.params import Params
 from authgate.core.scopes import OFFLINE_ACCESS, OPENID, parse_scope, validate_scope
 from authgate.core.token_request import TokenResponse, build_token_response, validate_client_grant
 from authgate.core.tokens import expiry, hash_prefix, hash_token, new_id, new_token
-from authgate.core.types import DeviceStatus, GrantId, GrantType, RevokedBy, Subject
+from authgate.core.types import DeviceStatus, GrantId, GrantType, RevokedBy
 from authgate.flows.client_auth import with_authenticated_client
 from authgate.flows.context import Context
 from authgate.flows.id_tokens import issue_id_token
@@ -215,99 +217,33 @@ async def _issue(
     )
 
 
-def _limits(ctx: Context) -> rules.AttemptLimits:
-    s = ctx.settings
-    return rules.AttemptLimits(
-        per_source=s.user_code_max_failures,
-        total=s.user_code_global_max_failures,
-        window=timedelta(seconds=s.user_code_failure_window),
-    )
-
-
-def _buckets(ip: str | None, browser: str | None) -> tuple[str, ...]:
-    return tuple(
-        f"user_code:{kind}:{value}" for kind, value in (("ip", ip), ("browser", browser)) if value
-    )
-
-
-async def find_user_code(
-    ctx: Context, raw: str, *, ip: str | None, browser: str | None, now: datetime
-) -> DeviceCode:
-    """§3.3: the pending request a person's code names. RFC 8628 §5.1: failed entries are
-    counted per client IP, per browser and in total, in the database (every process shares
-    them); at the limit nothing is looked up, valid code or not, until the window passes.
-    A success does not reset the counters; repeating one wrong code counts once.
-    """
-    limits = _limits(ctx)
-    buckets = _buckets(ip, browser)
-    code = rules.normalise_user_code(raw)
-    outcome: DeviceCode | OAuthError
-    async with ctx.store.transaction() as tx:
-        counts = tuple([await tx.peek_rate_limit(b, now=now) for b in buckets])
-        total = await tx.peek_rate_limit("user_code:all", now=now)
-        if rules.attempts_exhausted(counts, limits, total):
-            outcome = TooManyRequestsError(
-                "too many wrong codes; wait and try again",
-                retry_after=int(limits.window.total_seconds()),
-            )
-        else:
-            found = await tx.find_device_code_by_user_code(code) if code else None
-            try:
-                outcome = rules.validate_decision(found, now=now)
-            except OAuthError as error:
-                await _count_failure(tx, buckets, code or raw[:16], limits, now)
-                outcome = error
-    if isinstance(outcome, OAuthError):
-        raise outcome
-    return outcome
-
-
-async def _count_failure(
-    tx: StoreTx, buckets: tuple[str, ...], code: str, limits: rules.AttemptLimits, now: datetime
+async def record_decision(
+    tx: StoreTx, ctx: Context, device: DeviceCode, s: Session, *, approve: bool, now: datetime
 ) -> None:
-    ends = now + limits.window
-    for bucket in buckets:
-        # SEC-65: variants of one wrong code (case, dashes) are one attempt.
-        first, _ = await tx.hit_rate_limit(f"{bucket}:{code}", now=now, window_ends_at=ends)
-        if first == 1:
-            await tx.hit_rate_limit(bucket, now=now, window_ends_at=ends)
-    await tx.hit_rate_limit("user_code:all", now=now, window_ends_at=ends)
-
-
-async def decide(
-    ctx: Context,
-    device: DeviceCode,
-    *,
-    sub: Subject,
-    approve: bool,
-    auth_time: datetime | None,
-    amr: tuple[str, ...] = (),
-    sid: str | None = None,
-    now: datetime,
-) -> bool:
-    """§3.3: the user approved or denied `device`. Approval creates the grant the device's
-    tokens will belong to. False if the code was decided, used or expired meanwhile.
+    """§3.3: pending → approved (with the grant the device's tokens will belong to, for the
+    stored request and the signed-in session `s`) or denied. One conditional UPDATE: of two
+    deciders one wins; the other's transaction is rolled back by the error.
     """
     grant_id = GrantId(new_id()) if approve else None
     status = DeviceStatus.APPROVED if approve else DeviceStatus.DENIED
-    async with ctx.store.transaction() as tx:
-        decided = await tx.decide_device_code(
-            device.device_code_hash, status=status, sub=sub, grant_id=grant_id, now=now
-        )
-        if decided and grant_id is not None:
-            await tx.add_grant(
-                Grant(
-                    grant_id=grant_id,
-                    client_id=device.client_id,
-                    sub=sub,
-                    scope=device.scope,
-                    created_at=now,
-                    expires_at=expiry(now, ctx.settings.refresh_token_ttl),
-                    authorization_details=device.authorization_details,
-                    resource=device.resource,
-                    auth_time=auth_time,
-                    amr=amr,
-                    sid=sid,
-                )
+    if not await tx.decide_device_code(
+        device.device_code_hash, status=status, sub=s.sub, grant_id=grant_id, now=now
+    ):
+        raise InvalidRequestError("this code has already been used")
+    if grant_id is not None:
+        await tx.add_grant(
+            Grant(
+                grant_id=grant_id,
+                client_id=device.client_id,
+                sub=s.sub,
+                scope=device.scope,
+                created_at=now,
+                expires_at=expiry(now, ctx.settings.refresh_token_ttl),
+                authorization_details=device.authorization_details,
+                resource=device.resource,
+                auth_time=s.auth_time,
+                acr=s.acr,
+                amr=s.amr,
+                sid=s.sid,
             )
-    return decided
+        )

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import anyio
@@ -66,6 +67,53 @@ async def _count_success(
         await tx.hit_rate_limit(bucket + ":ok", now=now, window_ends_at=window)
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A checked password: `user` is None for every kind of failure (SEC-43)."""
+
+    name: str
+    user: User | None = field(default=None, repr=False)
+
+
+async def check_password(
+    ctx: Context,
+    *,
+    username: str,
+    password: str,
+    ip: str | None,
+    guard: Callable[[StoreTx], Awaitable[object]],
+    now: datetime,
+) -> Attempt:
+    """Count one attempt (once `guard` has checked the page it came from), then verify the
+    password outside any transaction. Raises TooManyRequestsError past a limit. Used by
+    every page with a login form (authorization and device verification).
+    """
+    try:
+        name = normalise_username(username)
+    except InvalidRequestError:
+        name = username[:255]
+    async with ctx.store.transaction() as tx:
+        await guard(tx)
+        over = await _count_attempt(tx, ctx, name, ip, now=now)
+        user = await tx.find_user_by_username(name)
+    if over:
+        raise TooManyRequestsError(
+            "too many sign-in attempts; try again later",
+            retry_after=ctx.settings.login_failure_window,
+        )
+    ok = await anyio.to_thread.run_sync(
+        passwords.verify_password, user.password_hash if user else None, password
+    )
+    good = ok and user is not None and not user.is_disabled
+    return Attempt(name, user if good else None)
+
+
+async def count_success(
+    tx: StoreTx, ctx: Context, attempt: Attempt, ip: str | None, *, now: datetime
+) -> None:
+    await _count_success(tx, ctx, attempt.name, ip, now=now)
+
+
 async def login(
     ctx: Context,
     interaction_id: str,
@@ -78,29 +126,20 @@ async def login(
     now: datetime,
 ) -> Outcome:
     """Check the credentials; on success start a session and continue the interaction."""
-    try:
-        name = normalise_username(username)
-    except InvalidRequestError:
-        name = username[:255]
-    async with ctx.store.transaction() as tx:
-        await interaction.load(tx, interaction_id, secret, now=now)
-        over = await _count_attempt(tx, ctx, name, ip, now=now)
-        user = await tx.find_user_by_username(name)
-    if over:
-        raise TooManyRequestsError(
-            "too many sign-in attempts; try again later",
-            retry_after=ctx.settings.login_failure_window,
-        )
-    ok = await anyio.to_thread.run_sync(
-        passwords.verify_password, user.password_hash if user else None, password
+
+    async def guard(tx: StoreTx) -> object:
+        return await interaction.load(tx, interaction_id, secret, now=now)
+
+    attempt = await check_password(
+        ctx, username=username, password=password, ip=ip, guard=guard, now=now
     )
     async with ctx.store.transaction() as tx:
         pending = await interaction.load(tx, interaction_id, secret, now=now)
         signed = await sessions.signed_in(tx, cookie_secrets, now=now)
-        if not ok or user is None or user.is_disabled:
+        if attempt.user is None:
             return await _failed(tx, pending, signed, now=now)
-        await _count_success(tx, ctx, name, ip, now=now)
-        return await _signed_in(tx, ctx, pending, signed, user, now=now)
+        await count_success(tx, ctx, attempt, ip, now=now)
+        return await _signed_in(tx, ctx, pending, signed, attempt.user, now=now)
 
 
 async def _failed(

@@ -36,6 +36,11 @@ async def token(
     """One token request in one transaction; raises the OAuthError the client should see."""
     grant = parse_grant_type(params.require("grant_type"), SUPPORTED_GRANTS)
     exchange = _HANDLERS[grant]
+    # The signing keys are loaded before the transaction, for this `now`: a key cache miss
+    # inside it would wait for a second pooled connection while holding row locks (a code,
+    # a device code), and under load every connection can be held by requests waiting for
+    # those locks (REL-04: 20 pollers of one device code stalled until the pool timeout).
+    await ctx.keys.ring(now)
 
     async def work(tx: StoreTx, client: Client) -> TokenResponse:
         ctx.metrics.client_authenticated(client.client_id)

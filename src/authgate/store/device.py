@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -40,4 +41,18 @@ class DeviceStoreTx(Protocol):
 
     async def consume_device_code(self, device_code_hash: bytes, *, now: datetime) -> bool:
         """approved → consumed; of concurrent pollers exactly one gets True."""
+        ...
+
+    # RFC 8628 §5.1: the failure counters of user-code entry (rows of the rate limit table)
+    async def lock_rate_limit_buckets(self, buckets: Sequence[str]) -> None:
+        """Serialise, until the transaction ends, every transaction that counts in one of
+        `buckets` (PostgreSQL: advisory locks; SQLite write transactions are serial
+        already), so parallel guesses from one source cannot all pass the limit check.
+        """
+        ...
+
+    async def peek_rate_limit_windows(
+        self, buckets: Sequence[str], *, now: datetime
+    ) -> dict[str, tuple[int, datetime]]:
+        """The count and window end of each bucket with a live window (others are absent)."""
         ...

@@ -26,6 +26,7 @@ from authgate.web.endpoints import (
     authorize,
     consent,
     device,
+    device_pages,
     discovery,
     health,
     interaction,
@@ -107,6 +108,12 @@ def create_app(
         # device authorization grant (issue 6)
         Route("/device_authorization", device.device_authorization, methods=["POST"]),
         Route("/device/qr", device.qr, methods=["GET"]),
+        Route("/device", device_pages.entry, methods=["GET"]),
+        Route("/device", device_pages.submit_code, methods=["POST"]),
+        Route("/device/{interaction_id}", device_pages.step, methods=["GET"]),
+        Route("/device/{interaction_id}/login", device_pages.login, methods=["POST"]),
+        Route("/device/{interaction_id}/consent", device_pages.consent, methods=["POST"]),
+        Route("/device/{interaction_id}/another", device_pages.another_account, methods=["POST"]),
         *admin.routes,
     ]
     paths = frozenset(r.path for r in routes if isinstance(r, Route))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import anyio
@@ -12,56 +11,27 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from authgate.core.client_auth import ClientCredentials
-from authgate.core.errors import InvalidGrantError, OAuthError, TooManyRequestsError
+from authgate.core.device import CodeProblem
+from authgate.core.errors import OAuthError, TooManyRequestsError
 from authgate.core.params import from_mapping
 from authgate.core.tokens import hash_token
-from authgate.core.types import ClientAuthMethod, Subject
-from authgate.flows import device as device_flow, token as token_flow
+from authgate.core.types import ClientAuthMethod
+from authgate.flows import token as token_flow
+from authgate.flows.user_codes import find_user_code
 from authgate.flows.users import set_disabled
 from tests.helpers import ASGIApp, RegisteredClient, make_client, make_user, now
-
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-USER_CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
-
-
-@pytest.fixture
-async def d1(app: ASGIApp) -> RegisteredClient:
-    return await make_client(
-        app,
-        name="TV app",
-        public=True,
-        grant_types=(DEVICE_GRANT, "refresh_token"),
-        scope="openid profile offline_access",
-    )
+from tests.http.authorize.browser import Browsers
+from tests.http.device.pages import DEVICE_GRANT, USER_CODE, poll, start, verify
 
 
-async def start(
-    client: httpx2.AsyncClient, d1: RegisteredClient, scope: str = "openid offline_access"
-) -> dict[str, object]:
-    response = await client.post(
-        "/device_authorization", data={"client_id": d1.client_id, "scope": scope}
-    )
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-async def poll(
-    client: httpx2.AsyncClient, d1: RegisteredClient, device_code: object
+async def approve(
+    browsers: Browsers, user_code: object, username: str = "alice", *, yes: bool = True
 ) -> httpx2.Response:
-    return await client.post(
-        "/token",
-        data={"grant_type": DEVICE_GRANT, "device_code": device_code, "client_id": d1.client_id},
-    )
-
-
-async def approve(app: ASGIApp, user_code: object, sub: str, *, yes: bool = True) -> bool:
-    ctx = app.state["ctx"]
-    found = await device_flow.find_user_code(
-        ctx, str(user_code), ip="10.0.0.1", browser="b1", now=now()
-    )
-    return await device_flow.decide(
-        ctx, found, sub=Subject(sub), approve=yes, auth_time=now(), now=now()
-    )
+    """A person approves (or denies) on the verification page, in a browser of their own."""
+    decision = "approve" if yes else "deny"
+    page = await verify(browsers(), str(user_code), username=username, decision=decision)
+    assert page.status_code == 200, page.text
+    return page
 
 
 @pytest.mark.spec("SEC-58")
@@ -163,11 +133,11 @@ async def test_the_grown_interval_is_stored(
 
 @pytest.mark.spec("SEC-62")
 async def test_approved_code_yields_tokens_once_and_reuse_revokes_them(
-    client: httpx2.AsyncClient, d1: RegisteredClient, app: ASGIApp
+    client: httpx2.AsyncClient, d1: RegisteredClient, app: ASGIApp, browsers: Browsers
 ) -> None:
     body = await start(client, d1)
     sub = await make_user(app)
-    assert await approve(app, body["user_code"], sub)
+    await approve(browsers, body["user_code"])
     tokens = await poll(client, d1, body["device_code"])
     assert tokens.status_code == 200, tokens.text
     data = tokens.json()
@@ -188,15 +158,19 @@ async def test_approved_code_yields_tokens_once_and_reuse_revokes_them(
 
 @pytest.mark.spec("SEC-61")
 async def test_denied_code_gives_access_denied_and_cannot_be_approved(
-    client: httpx2.AsyncClient, d1: RegisteredClient, app: ASGIApp
+    client: httpx2.AsyncClient, d1: RegisteredClient, u1: str, browsers: Browsers
 ) -> None:
     body = await start(client, d1)
-    sub = await make_user(app)
-    assert await approve(app, body["user_code"], sub, yes=False)
+    page = await approve(browsers, body["user_code"], yes=False)
+    assert 'data-result="denied"' in page.text
     denied = await poll(client, d1, body["device_code"])
+    assert denied.status_code == 400
     assert denied.json()["error"] == "access_denied"
-    with pytest.raises(InvalidGrantError):
-        await approve(app, body["user_code"], sub)
+    again = await verify(browsers(), body["user_code"])  # the same user_code, later
+    assert again.status_code == 400
+    assert 'name="decision"' not in again.text
+    assert "already been used" in again.text
+    assert (await poll(client, d1, body["device_code"])).json()["error"] == "access_denied"
     unknown = await poll(client, d1, "not-a-device-code")
     assert unknown.json()["error"] == "invalid_grant"
 
@@ -233,11 +207,11 @@ async def test_another_client_cannot_use_the_device_code(
 
 @pytest.mark.spec("SEC-68")
 async def test_user_disabled_after_approval_gets_no_tokens(
-    client: httpx2.AsyncClient, d1: RegisteredClient, app: ASGIApp
+    client: httpx2.AsyncClient, d1: RegisteredClient, app: ASGIApp, browsers: Browsers
 ) -> None:
     body = await start(client, d1)
     sub = await make_user(app)
-    assert await approve(app, body["user_code"], sub)
+    await approve(browsers, body["user_code"])
     await set_disabled(app.store, sub, disabled=True, now=now())
     response = await poll(client, d1, body["device_code"])
     assert response.status_code == 400
@@ -246,13 +220,11 @@ async def test_user_disabled_after_approval_gets_no_tokens(
 
 @pytest.mark.spec("REL-04")
 async def test_concurrent_polls_of_an_approved_code_issue_once(
-    client: httpx2.AsyncClient, d1: RegisteredClient, app: ASGIApp
+    client: httpx2.AsyncClient, d1: RegisteredClient, u1: str, browsers: Browsers
 ) -> None:
     for _ in range(3):
         body = await start(client, d1)
-        assert await approve(
-            app, body["user_code"], await make_user(app, username=f"u{body['user_code']}")
-        )
+        await approve(browsers, body["user_code"])
         statuses: list[int] = []
 
         async def one(code: object = body["device_code"], out: list[int] = statuses) -> None:
@@ -265,34 +237,34 @@ async def test_concurrent_polls_of_an_approved_code_issue_once(
 
 
 @pytest.mark.spec("SEC-64")
+@pytest.mark.spec("SEC-65")
 async def test_wrong_codes_are_limited_per_ip_and_a_valid_code_is_refused_at_the_limit(
     client: httpx2.AsyncClient, d1: RegisteredClient, app: ASGIApp
 ) -> None:
+    """The counters over time (explicit clock): the window, and what counts."""
     ctx = app.state["ctx"]
     body = await start(client, d1)
+    code = str(body["user_code"])
     wrong = ["BBBB-BBBB", "bbbb bbbb", "CCCC-CCCC", "DDDD-DDDD", "FFFF-FFFF", "GGGG-GGGG"]
+
+    async def find(raw: str, ip: str = "10.9.9.9", when: timedelta = timedelta()) -> object:
+        return await find_user_code(ctx, raw, ip=ip, browser=None, now=now() + when)
+
     for raw in wrong[:-1]:  # variants of BBBBBBBB count once: 4 distinct failures
-        with pytest.raises(InvalidGrantError):
-            await device_flow.find_user_code(ctx, raw, ip="10.9.9.9", browser=None, now=now())
-    found = await device_flow.find_user_code(
-        ctx, str(body["user_code"]), ip="10.9.9.9", browser=None, now=now()
-    )
-    assert found.user_code == str(body["user_code"]).replace("-", "")  # success does not reset
-    with pytest.raises(InvalidGrantError):
-        await device_flow.find_user_code(ctx, wrong[-1], ip="10.9.9.9", browser=None, now=now())
-    with pytest.raises(TooManyRequestsError):
-        await device_flow.find_user_code(
-            ctx, str(body["user_code"]), ip="10.9.9.9", browser=None, now=now()
-        )
-    other_ip = await device_flow.find_user_code(
-        ctx, str(body["user_code"]), ip="10.1.1.1", browser=None, now=now()
-    )
-    assert other_ip.client_id == d1.client_id
-    later = now() + timedelta(seconds=app.settings.user_code_failure_window + 1)
-    with pytest.raises(InvalidGrantError):  # a new window: looked up (and not found) again
-        await device_flow.find_user_code(ctx, "BBBB-BBBB", ip="10.9.9.9", browser=None, now=later)
+        assert await find(raw) is CodeProblem.UNKNOWN
+    assert await find("not a code") is CodeProblem.MALFORMED  # not counted
+    found = await find(code)
+    assert getattr(found, "user_code", None) == code.replace("-", "")  # success: no reset
+    assert await find(wrong[-1]) is CodeProblem.UNKNOWN  # the 5th failure
+    with pytest.raises(TooManyRequestsError) as limited:
+        await find(code)
+    assert 0 < limited.value.retry_after <= app.settings.user_code_failure_window
+    assert getattr(await find(code, ip="10.1.1.1"), "client_id", None) == d1.client_id
+    later = timedelta(seconds=app.settings.user_code_failure_window + 1)
+    assert await find("BBBB-BBBB", when=later) is CodeProblem.UNKNOWN  # a new window
 
 
+@pytest.mark.spec("RFC 8628 §3.3.1")
 async def test_qr_code_of_the_verification_uri(client: httpx2.AsyncClient) -> None:
     svg = await client.get("/device/qr", params={"user_code": "bcdf-ghjk"})
     assert svg.status_code == 200
@@ -302,3 +274,38 @@ async def test_qr_code_of_the_verification_uri(client: httpx2.AsyncClient) -> No
     assert png.content.startswith(b"\x89PNG")
     bad = await client.get("/device/qr", params={"user_code": "<script>"})
     assert bad.status_code == 400
+    assert bad.json()["error"] == "invalid_request"  # for devices: JSON, not a page
+    gif = await client.get("/device/qr", params={"user_code": "BCDFGHJK", "format": "gif"})
+    assert gif.status_code == 400
+
+
+@pytest.mark.spec("SEC-32")
+async def test_refresh_tokens_follow_the_offline_access_rules(
+    client: httpx2.AsyncClient, app: ASGIApp, d1: RegisteredClient, u1: str, browsers: Browsers
+) -> None:
+    plain = await start(client, d1, "openid profile")
+    await approve(browsers, plain["user_code"])
+    tokens = (await poll(client, d1, plain["device_code"])).json()
+    assert "refresh_token" not in tokens and tokens["scope"] == "openid profile"
+    no_refresh = await make_client(
+        app, public=True, grant_types=(DEVICE_GRANT,), scope="openid offline_access"
+    )
+    asked = await start(client, no_refresh, "openid offline_access")
+    await approve(browsers, asked["user_code"])
+    tokens = (await poll(client, no_refresh, asked["device_code"])).json()
+    assert "refresh_token" not in tokens and tokens["scope"] == "openid"
+
+
+async def test_a_confidential_device_client_authenticates_when_polling(
+    client: httpx2.AsyncClient, app: ASGIApp, u1: str, browsers: Browsers
+) -> None:
+    conf = await make_client(app, grant_types=(DEVICE_GRANT,), scope="openid")
+    body = (
+        await client.post("/device_authorization", data={"scope": "openid"}, auth=conf.auth)
+    ).json()
+    await approve(browsers, body["user_code"])
+    data = {"grant_type": DEVICE_GRANT, "device_code": body["device_code"]}
+    anonymous = await client.post("/token", data={**data, "client_id": conf.client_id})
+    assert anonymous.status_code == 401
+    tokens = await client.post("/token", data=data, auth=conf.auth)
+    assert tokens.status_code == 200 and tokens.headers["cache-control"] == "no-store"

@@ -7,10 +7,9 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from authgate.core.types import Subject
-from authgate.flows import device as device_flow
-from tests.helpers import ASGIApp, now
+from tests.helpers import ASGIApp
 from tests.http.authorize.browser import Browser
+from tests.http.device.pages import enter, finish
 from tests.http.rar.support import (
     DEVICE_GRANT,
     Rar,
@@ -142,15 +141,14 @@ async def device_approved(
         },
     )
     assert started.status_code == 200, started.text
-    ctx = app.state["ctx"]
     body = started.json()
-    found = await device_flow.find_user_code(
-        ctx, body["user_code"], ip="10.0.0.1", browser="b1", now=now()
-    )
-    assert found.authorization_details is not None  # stored for the device consent page
-    assert await device_flow.decide(
-        ctx, found, sub=Subject(rar.u1), approve=True, auth_time=now(), now=now()
-    )
+    browser = Browser(app)
+    entered = await enter(browser, body["user_code"])
+    consent = await finish(browser, entered, username="alice", decision=None)
+    # RFC 9396 §3: the device consent page shows what the device asks for, in words.
+    assert "123.50 EUR" in consent.text
+    done = await browser.follow(await browser.decide(consent, "approve"))
+    assert done.status_code == 200, done.text
     return str(body["device_code"])
 
 

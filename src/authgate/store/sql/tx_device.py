@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -81,3 +82,21 @@ class DeviceTx(SqlTxBase):
             .values(status=DeviceStatus.CONSUMED.value, consumed_at=now)
         )
         return result.rowcount == 1
+
+    async def lock_rate_limit_buckets(self, buckets: Sequence[str]) -> None:
+        if self._dialect != "postgresql":
+            return  # SQLite: BEGIN IMMEDIATE already serialises write transactions
+        for bucket in sorted(set(buckets)):  # one order everywhere: no deadlock
+            key = sa.func.hashtextextended(bucket, 0)
+            await self._conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+
+    async def peek_rate_limit_windows(
+        self, buckets: Sequence[str], *, now: datetime
+    ) -> dict[str, tuple[int, datetime]]:
+        rl = t.rate_limits.c
+        result = await self._conn.execute(
+            sa.select(rl.bucket, rl.count, rl.window_ends_at).where(
+                rl.bucket.in_(list(buckets)), rl.window_ends_at > now
+            )
+        )
+        return {r[0]: (int(r[1]), r[2]) for r in result}

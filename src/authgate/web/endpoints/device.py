@@ -43,13 +43,16 @@ async def qr(request: Request[AppState]) -> Response:
     code = normalise_user_code(query.get("user_code") or "")
     if code is None:
         raise InvalidRequestError("user_code must be a user code such as BCDF-GHJK")
+    kind = request.query_params.get("format") or "svg"
+    if kind not in ("svg", "png"):
+        raise InvalidRequestError("format must be svg or png")
     issuer = request.state["settings"].issuer
     target = f"{device_flow.verification_uri(issuer)}?" + urllib.parse.urlencode(
         {"user_code": format_user_code(code)}
     )
     image = segno.make(target, error="m")
     buffer = io.BytesIO()
-    if request.query_params.get("format") == "png":
+    if kind == "png":
         image.save(buffer, kind="png", scale=8, border=2)
         media_type = "image/png"
     else:

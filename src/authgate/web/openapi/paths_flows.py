@@ -75,7 +75,7 @@ def _page_post(operation_id: str, summary: str, fields: dict[str, Schema]) -> Sc
             "security": [],
             "parameters": [_INTERACTION],
             "requestBody": _form({**fields, "csrf_token": _STRING}),
-            "responses": _page_responses(*_PAGE_STATUSES),
+            "responses": _page_responses(*_PAGE_STATUSES, 413),
         }
     }
 
@@ -199,6 +199,45 @@ PATHS: dict[str, Schema] = {
             ),
         }
     },
+    "/device": {
+        "get": {
+            "summary": "The device verification page (RFC 8628 §3.3): enter the code",
+            "operationId": "deviceEntry",
+            "security": [],
+            "parameters": [
+                {"name": n, "in": "query", "required": False, "schema": _STRING}
+                for n in ("user_code", "ui_locales")
+            ],
+            "responses": _page_responses(*_PAGE_STATUSES),
+        },
+        "post": {
+            "summary": "Submit the code shown on the device",
+            "operationId": "deviceSubmitCode",
+            "security": [],
+            "requestBody": _form({"user_code": _STRING, "csrf_token": _STRING}),
+            "responses": _page_responses(*_PAGE_STATUSES, 413),
+        },
+    },
+    "/device/{interaction_id}": {
+        "get": {
+            "summary": "The current step of a device verification (sign in, consent, result)",
+            "operationId": "deviceStep",
+            "security": [],
+            "parameters": [_INTERACTION],
+            "responses": _page_responses(*_PAGE_STATUSES),
+        }
+    },
+    "/device/{interaction_id}/login": _page_post(
+        "deviceLogin", "Sign in to approve a device", {"username": _STRING, "password": _STRING}
+    ),
+    "/device/{interaction_id}/consent": _page_post(
+        "deviceConsent",
+        "Approve or deny the device",
+        {"decision": {"type": "string", "enum": ["approve", "deny"]}},
+    ),
+    "/device/{interaction_id}/another": _page_post(
+        "deviceAnotherAccount", "Use another account", {}
+    ),
     "/device_authorization": {
         "post": {
             "summary": "Device authorization (RFC 8628 §3.1)",
