@@ -102,7 +102,7 @@ EXPECTED = {
     "introspect_opaque": (2, 1),
     "revoke_unknown": (4, 1),  # client, access token, refresh token, code kinds
     "revoke_fresh": (3, 1),  # client, access token, its revocation
-    "device_auth": (3, 1),  # client, expired-user-code cleanup, insert
+    "device_auth": (2, 1),  # client, insert (taking over an expired holder of the user code)
     "device_poll": (3, 1),  # client, device code (locked), polling state
     # read, lock the grant, read again under the lock (REL-03), rotate, issue, ID token's user,
     # replay bookkeeping, touch: the price of rotation with reuse detection

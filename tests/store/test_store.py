@@ -207,3 +207,38 @@ async def test_an_unreachable_database_is_temporarily_unavailable() -> None:
             await store.ping()
     finally:
         await store.close()
+
+
+async def test_a_user_code_is_unique_among_live_codes_and_freed_by_expiry(app: ASGIApp) -> None:
+    from authgate.core.models import DeviceCode
+    from authgate.core.types import DeviceStatus
+
+    client = await make_client(
+        app,
+        public=True,
+        grant_types=("urn:ietf:params:oauth:grant-type:device_code",),
+        scope="openid",
+    )
+    t0 = now()
+
+    def device(seed: bytes, expires_in: int) -> DeviceCode:
+        return DeviceCode(
+            device_code_hash=hash_token(seed.decode()),
+            user_code="BCDFGHJK",
+            client_id=ClientId(client.client_id),
+            scope=frozenset({"openid"}),
+            status=DeviceStatus.PENDING,
+            interval=5,
+            created_at=t0,
+            expires_at=t0 + timedelta(seconds=expires_in),
+        )
+
+    async with app.store.transaction() as tx:
+        assert await tx.add_device_code(device(b"first", 60), now=t0)
+        assert not await tx.add_device_code(device(b"second", 60), now=t0)  # held by a live code
+        later = t0 + timedelta(seconds=61)
+        assert await tx.add_device_code(device(b"third", 600), now=later)  # the holder expired
+        holder = await tx.find_device_code_by_user_code("BCDFGHJK")
+        assert await tx.find_device_code(hash_token("first")) is None
+    assert holder is not None
+    assert holder.device_code_hash == hash_token("third")

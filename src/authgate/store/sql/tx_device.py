@@ -2,35 +2,65 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.base import Executable
 
 from authgate.core.models import DeviceCode
 from authgate.core.types import DeviceStatus, GrantId, Subject
 from authgate.store.sql import rows, tables as t
-from authgate.store.sql.tx_base import SqlTxBase
+from authgate.store.sql.prepared import Prepared
+from authgate.store.sql.tables import Timestamp
+from authgate.store.sql.tx_base import ForDialects, SqlTxBase
 
 _d = t.device_codes.c
 _BY_HASH = sa.select(t.device_codes).where(_d.device_code_hash == sa.bindparam("h"))
 
 
+def _add_device_code(dialect: str, insert: Callable[[sa.Table], Any]) -> Executable:
+    """Insert, or take over the user code of an expired holder, in one statement; nothing
+    (no row returned) when a live code holds the user code.
+    """
+    ins = insert(t.device_codes)
+    stmt: Executable = ins.on_conflict_do_update(
+        index_elements=["user_code"],
+        set_={c.name: ins.excluded[c.name] for c in t.device_codes.c},
+        where=_d.expires_at <= sa.bindparam("now", type_=Timestamp()),
+    ).returning(_d.user_code)
+    return stmt
+
+
+def _find_device_code(dialect: str, insert: object) -> Executable:
+    # PostgreSQL: one poller at a time per device code (REL-04); SQLite serialises writers.
+    return _BY_HASH.with_for_update() if dialect == "postgresql" else _BY_HASH
+
+
+_ADD_DEVICE_CODE = ForDialects(_add_device_code)
+_FIND_DEVICE_CODE = ForDialects(_find_device_code)
+_RECORD_POLL = Prepared(
+    sa.update(t.device_codes)
+    .where(_d.device_code_hash == sa.bindparam("h"))
+    .values(
+        last_polled_at=sa.bindparam("p_last"),
+        next_poll_at=sa.bindparam("p_next"),
+        interval=sa.bindparam("p_interval"),
+        penalized=sa.bindparam("p_penalized"),
+    )
+)
+
+
 class DeviceTx(SqlTxBase):
     async def add_device_code(self, device: DeviceCode, *, now: datetime) -> bool:
-        await self._conn.execute(
-            sa.delete(t.device_codes).where(_d.user_code == device.user_code, _d.expires_at <= now)
-        )
-        stmt = (
-            self._insert(t.device_codes)
-            .values(rows.device_code_values(device))
-            .on_conflict_do_nothing(index_elements=["user_code"])
-            .returning(_d.user_code)
-        )
-        return (await self._conn.execute(stmt)).first() is not None
+        params = {**rows.device_code_values(device), "now": now}
+        return (
+            await self._conn.execute(_ADD_DEVICE_CODE[self._dialect], params)
+        ).first() is not None
 
     async def find_device_code(self, device_code_hash: bytes) -> DeviceCode | None:
-        stmt = _BY_HASH.with_for_update() if self._dialect == "postgresql" else _BY_HASH
+        stmt = _FIND_DEVICE_CODE[self._dialect]
         row = (await self._conn.execute(stmt, {"h": device_code_hash})).first()
         return rows.device_code_from_row(row) if row else None
 
@@ -41,16 +71,14 @@ class DeviceTx(SqlTxBase):
         return rows.device_code_from_row(row) if row else None
 
     async def record_device_poll(self, device: DeviceCode) -> None:
-        await self._conn.execute(
-            sa.update(t.device_codes)
-            .where(_d.device_code_hash == device.device_code_hash)
-            .values(
-                last_polled_at=device.last_polled_at,
-                next_poll_at=device.next_poll_at,
-                interval=device.interval,
-                penalized=device.penalized,
-            )
-        )
+        params = {
+            "h": device.device_code_hash,
+            "p_last": device.last_polled_at,
+            "p_next": device.next_poll_at,
+            "p_interval": device.interval,
+            "p_penalized": device.penalized,
+        }
+        await self._conn.execute(_RECORD_POLL, params)
 
     async def decide_device_code(
         self,
