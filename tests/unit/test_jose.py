@@ -340,3 +340,10 @@ def test_half_hash_matches_the_oidc_core_examples() -> None:
     assert jose.half_hash(access_token, RS256) == "77QmUPtjPfzWtF2AnpK9RQ"
     assert jose.half_hash(code, RS256) == "LDktKdoQak3Pk0cnXxCltA"
     assert jose.half_hash(access_token, ES256) == "77QmUPtjPfzWtF2AnpK9RQ"  # SHA-256 too
+
+
+def test_jwks_json_is_the_serialized_set_and_is_cached(rsa: SigningKey) -> None:
+    ring = KeyRing([rsa], now=T0)
+    first = ring.jwks_json()
+    assert json.loads(first) == ring.jwks()
+    assert ring.jwks_json() is first

@@ -96,6 +96,7 @@ class KeyRing:
             if rec.active_from <= now and (rec.retired_at is None or rec.retired_at > now):
                 self._active[rec.alg] = k  # the newest active key of each alg wins
         self.built_at = now
+        self._jwks_json: bytes | None = None
 
     def has_active(self, alg: SigningAlg) -> bool:
         return alg in self._active
@@ -107,6 +108,12 @@ class KeyRing:
         """RFC 7517 §5: the public JWK Set, newest keys first."""
         keys = sorted(self._published, key=lambda k: k.record.active_from, reverse=True)
         return {"keys": [json.loads(k.record.public_jwk) for k in keys]}
+
+    def jwks_json(self) -> bytes:
+        """The JWK Set serialized, once per ring (the ring is rebuilt when keys change)."""
+        if self._jwks_json is None:
+            self._jwks_json = json.dumps(self.jwks(), separators=(",", ":")).encode()
+        return self._jwks_json
 
     def sign(self, claims: Mapping[str, object], *, alg: SigningAlg, typ: str = "JWT") -> str:
         """A compact JWS of `claims` with the active key of `alg` (RFC 7519 §7.1)."""

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import functools
+import json
+
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authgate.config import Settings
 from authgate.core.discovery import build_metadata
 from authgate.core.scopes import OIDC_SCOPES
 from authgate.flows.token import SUPPORTED_GRANTS
-from authgate.web.responses import json_response
 from authgate.web.state import AppState
+
+_HEADERS = {"Cache-Control": "public, max-age=300"}
+
+
+@functools.cache
+def _document(settings: Settings, paths: frozenset[str]) -> bytes:
+    """The serialized document: it depends only on settings and routes, fixed per process."""
+    body = build_metadata(
+        settings.issuer,
+        paths=paths,
+        scopes=OIDC_SCOPES,
+        grant_types=SUPPORTED_GRANTS,
+        details_types=[t.name for t in settings.authorization_details_types],
+    )
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 async def metadata(request: Request[AppState]) -> Response:
@@ -17,12 +35,5 @@ async def metadata(request: Request[AppState]) -> Response:
     /.well-known/oauth-authorization-server; the issuer comes from settings, never from the
     request's Host or X-Forwarded-* headers (SEC-100).
     """
-    settings = request.state["settings"]
-    body = build_metadata(
-        settings.issuer,
-        paths=request.state["paths"],
-        scopes=OIDC_SCOPES,
-        grant_types=SUPPORTED_GRANTS,
-        details_types=[t.name for t in settings.authorization_details_types],
-    )
-    return json_response(body, headers={"Cache-Control": "public, max-age=300"})
+    body = _document(request.state["settings"], request.state["paths"])
+    return Response(body, media_type="application/json", headers=_HEADERS)

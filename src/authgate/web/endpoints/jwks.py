@@ -8,10 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authgate.flows.keys import JWKS_MAX_AGE
-from authgate.web.responses import json_response
 from authgate.web.state import AppState
+
+_HEADERS = {"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
 
 
 async def jwks(request: Request[AppState]) -> Response:
     ring = await request.state["ctx"].keys.ring(datetime.now(UTC))
-    return json_response(ring.jwks(), headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"})
+    return Response(ring.jwks_json(), media_type="application/json", headers=_HEADERS)
