@@ -81,6 +81,7 @@ class Settings:
     # operations (issue 8): logs, metrics, janitor, token endpoint rate limit
     log_format: str = "json"
     log_level: str = "info"
+    access_log: bool = True
     metrics_token: str | None = field(default=None, repr=False)
     janitor_interval: int = 300
     janitor_batch_size: int = 1000

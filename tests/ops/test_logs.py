@@ -203,3 +203,25 @@ async def test_no_secret_reaches_the_logs(
     for secret in secrets:
         assert secret not in everything
         assert secret[:16] not in everything
+
+
+def test_timestamps_are_iso8601_utc_with_milliseconds() -> None:
+    from authgate.web.observability import _timestamp
+
+    assert _timestamp(0.0) == "1970-01-01T00:00:00.000+00:00"
+    assert _timestamp(1_700_000_000.25) == "2023-11-14T22:13:20.250+00:00"
+    assert _timestamp(1_700_000_000.999) == "2023-11-14T22:13:20.999+00:00"
+    assert _timestamp(1_700_000_001.0) == "2023-11-14T22:13:21.000+00:00"
+
+
+async def test_access_log_off_keeps_only_server_errors(db: str, logs: Captured) -> None:
+    from authgate.server import build_app
+    from tests.helpers import lifespan_app
+
+    quiet = Settings(issuer=ISSUER, database_url=db, admin_token=ADMIN, access_log=False)
+    async with lifespan_app(build_app(quiet)) as app:
+        transport = httpx2.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx2.AsyncClient(transport=transport, base_url=ISSUER) as http:
+            assert (await http.get("/healthz")).status_code == 200
+            assert (await http.post("/token", data={"grant_type": "password"})).status_code == 400
+    assert logs.access() == []

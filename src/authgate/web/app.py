@@ -121,7 +121,10 @@ def create_app(
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders), Middleware(RequestObserver, metrics=metrics)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(RequestObserver, metrics=metrics, log_requests=settings.access_log),
+        ],
         exception_handlers={
             OAuthError: errors.oauth_error,
             HTTPException: errors.http_error,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -56,6 +57,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         r = self.registry
         self.requests = Counter(
             "authgate_http_requests",
@@ -93,9 +95,18 @@ class Metrics:
 
     # requests (web/observability.py)
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        method = method if method in _METHODS else "OTHER"
-        self.requests.labels(route, method, str(status)).inc()
-        self.latency.labels(route).observe(seconds)
+        key = (route, method, status)
+        children = self._request_children.get(key)
+        if children is None:  # a label lookup costs more than the observation: do it once
+            label = method if method in _METHODS else "OTHER"
+            children = (
+                self.requests.labels(route, label, str(status)),
+                self.latency.labels(route),
+            )
+            if len(self._request_children) < 10_000:  # routes × methods × statuses, bounded
+                self._request_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     # flows.events.FlowEvents
     def client_authenticated(self, client_id: str) -> None:

@@ -77,9 +77,10 @@ class RequestObserver:
     SecurityHeaders, which assigns the request id.
     """
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, *, log_requests: bool = True) -> None:
         self.app = app
         self.metrics = metrics
+        self.log_requests = log_requests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -104,7 +105,8 @@ class RequestObserver:
             status = response.status or 500  # an exception escaped: ServerErrorMiddleware
             route = _route(scope)
             self.metrics.observe_request(route, scope["method"], status, elapsed)
-            _log_access(context, status, elapsed, response.error_code())
+            if self.log_requests or status >= 500:
+                _log_access(context, status, elapsed, response.error_code())
             _current.reset(token)
 
 
@@ -170,12 +172,26 @@ def _fields(record: logging.LogRecord) -> dict[str, object]:
     return fields
 
 
+_second: tuple[int, str] = (-1, "")
+
+
+def _timestamp(created: float) -> str:
+    """ISO 8601 UTC with milliseconds; the part up to the second is formatted once a second
+    (one access line per request makes this the formatter's largest cost otherwise).
+    """
+    global _second
+    whole = int(created)
+    if _second[0] != whole:
+        _second = (whole, datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+    return f"{_second[1]}.{int((created - whole) * 1000):03d}+00:00"
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, and the request's fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": _timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

@@ -4,7 +4,6 @@ the request id that ties log lines together. A pure ASGI middleware: no body buf
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from authgate.core.tokens import new_id
@@ -23,6 +22,9 @@ _ALWAYS = {
 }
 
 
+_ALWAYS_RAW = tuple((name.lower().encode(), value.encode()) for name, value in _ALWAYS.items())
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -34,13 +36,17 @@ class SecurityHeaders:
         request_id = incoming_request_id(scope) or new_id(9)
         scope.setdefault("state", {})["request_id"] = request_id
 
+        request_id_header = (b"x-request-id", request_id.encode())
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in _ALWAYS.items():
-                    if name not in headers:
-                        headers[name] = value
-                headers["X-Request-Id"] = request_id
+                # Raw header pairs: one pass over what the endpoint set (an endpoint may set
+                # its own CSP, e.g. the form_post page), then the defaults it did not set.
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers += [pair for pair in _ALWAYS_RAW if pair[0] not in present]
+                headers.append(request_id_header)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
