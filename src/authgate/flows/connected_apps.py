@@ -42,14 +42,6 @@ class AppsView:
 
 
 @dataclass(frozen=True, slots=True)
-class Revoked:
-    """What ending one app changed."""
-
-    client_name: str
-    tokens: int
-
-
-@dataclass(frozen=True, slots=True)
 class SignedInto:
     """A successful sign-in on the page: the browser's new session secrets."""
 
@@ -107,9 +99,10 @@ async def login(
 
 async def revoke(
     ctx: Context, cookie_secrets: Sequence[str], grant_id: str, *, now: datetime
-) -> Revoked:
-    """End one connected app of the signed-in user: its grant and every token of it.
-    NotFoundError when nobody is signed in or the grant is not this user's.
+) -> int:
+    """End one connected app of the signed-in user: its grant and every token of it;
+    returns the tokens revoked. NotFoundError when nobody is signed in or the grant is not
+    this user's (the same answer, so other users' grant ids reveal nothing).
     """
     async with ctx.store.transaction() as tx:
         signed = await sessions.signed_in(tx, cookie_secrets, now=now)
@@ -117,7 +110,6 @@ async def revoke(
         if grant is None or grant.sub != signed[0].user.sub:
             raise NotFoundError("no such connected app")
         user = signed[0].user
-        client = await tx.find_client(grant.client_id)
         tokens, grants = await tx.revoke_grant_tree(grant.grant_id, now=now, by=RevokedBy.USER)
         await audit.record(
             tx,
@@ -138,4 +130,4 @@ async def revoke(
         grants,
     )
     ctx.metrics.tokens_revoked(RevokedBy.USER.value, tokens)
-    return Revoked(client.name if client else grant.client_id, tokens)
+    return tokens
