@@ -94,6 +94,10 @@ class _Client(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self) -> None:  # response_mode=form_post
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.do_GET()
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -141,8 +145,12 @@ async def _seed(url: str, callback: str) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def server(
-    chromium: Any, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+    chromium: Any,
+    sqlite_template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Server]:
+    """One live server per test module; a module may set SERVER_ENV (AUTHGATE_* settings)."""
     path = tmp_path_factory.mktemp("browser") / "authgate.db"
     shutil.copy(sqlite_template, path)
     url = f"sqlite+aiosqlite:///{path}"
@@ -155,7 +163,11 @@ def server(
     shots = Path(out) if out else None
     if shots:
         shots.mkdir(parents=True, exist_ok=True)
-    env = {"AUTHGATE_PRODUCT_NAME": "Example ID", "AUTHGATE_FOOTER_TEXT": "Example Ltd"}
+    env = {
+        "AUTHGATE_PRODUCT_NAME": "Example ID",
+        "AUTHGATE_FOOTER_TEXT": "Example Ltd",
+        **getattr(request.module, "SERVER_ENV", {}),
+    }
     try:
         with live_server(url, env=env) as live:
             yield Server(live.base_url, web, device, callback, shots)
@@ -221,10 +233,8 @@ class Visit:
 def visit_factory(chromium: Any, server: Server) -> Iterator[Any]:
     contexts: list[Any] = []
 
-    def make(locale: str = "en-US", *, color_scheme: str = "light") -> Visit:
-        context = chromium.new_context(
-            locale=locale, viewport=DESKTOP, color_scheme=color_scheme, java_script_enabled=True
-        )
+    def make(locale: str = "en-US") -> Visit:
+        context = chromium.new_context(locale=locale, viewport=DESKTOP)
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()

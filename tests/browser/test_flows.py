@@ -71,6 +71,17 @@ def test_device_flow_enter_confirm_decide(visit_factory: Any, decision: str, res
     assert v.page.locator(f'[data-result="{result}"]').count() == 1
 
 
+def test_form_post_page_submits_itself_to_the_client(visit_factory: Any) -> None:
+    v: Visit = visit_factory()
+    signed_in(v)
+    posted: list[str] = []
+    v.page.on("request", lambda r: posted.append(r.post_data or "") if r.method == "POST" else None)
+    v.authorize(response_mode="form_post")
+    v.page.wait_for_url(v.server.callback)
+    assert "code=" in posted[-1] and "state=" in posted[-1]
+    assert v.foreign == []
+
+
 def test_logout_confirm_and_done(visit_factory: Any) -> None:
     v: Visit = visit_factory()
     signed_in(v)
