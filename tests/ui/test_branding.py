@@ -81,6 +81,8 @@ def test_text_on_the_accent_is_the_more_readable_one() -> None:
         ("LOGO_URI", "data:text/html,<b>x</b>", "https URL"),
         ("FOOTER_LINK", "javascript:alert(1)", "http(s) URL"),
         ("FOOTER_LINK", "//evil.test", "http(s) URL"),
+        ("FOOTER_LINK", "/\\evil.test", "http(s) URL"),
+        ("FOOTER_LINK", "ftp://example.com", "http(s) URL"),
     ],
 )
 def test_branding_values_are_validated(name: str, value: str, reason: str) -> None:
