@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LINT_PATHS := src tests $(wildcard bench)
 
-.PHONY: run test check lint bench soak clean interop-deps browser-deps screenshots
+.PHONY: run test check lint bench bench-soak soak clean interop-deps browser-deps screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ test: $(STAMP) check interop-deps browser-deps
 ## make bench: benchmarks of the hot paths (not part of make test)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+## make bench-soak: p99 at half the maximum rate, and RSS after 10^6 requests (not in make test)
+bench-soak: $(STAMP)
+	$(BIN)/python bench/soak.py
 
 ## make soak: the long race and reliability runs
 soak: $(STAMP)

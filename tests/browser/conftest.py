@@ -80,6 +80,7 @@ class Server:
     client_id: str  # confidential web client, redirect URI CALLBACK
     device_client_id: str  # public device client
     callback: str  # the web client's redirect URI
+    client_secret: str
     screenshots: Path | None
 
 
@@ -102,7 +103,7 @@ class _Client(http.server.BaseHTTPRequestHandler):
         pass
 
 
-async def _seed(url: str, callback: str) -> tuple[str, str]:
+async def _seed(url: str, callback: str) -> tuple[str, str, str]:
     from authgate.config import Settings
     from authgate.core.client_metadata import ClientRegistration
     from authgate.flows import clients, users
@@ -112,7 +113,7 @@ async def _seed(url: str, callback: str) -> tuple[str, str]:
     settings = Settings(database_url=url)
     store = open_store(settings)
     try:
-        web, _ = await clients.create_client(
+        web, secret = await clients.create_client(
             store,
             settings,
             ClientRegistration(
@@ -140,7 +141,8 @@ async def _seed(url: str, callback: str) -> tuple[str, str]:
             await users.create_user(store, username=name, password=PASSWORD, now=now())
     finally:
         await store.close()
-    return web.client_id, device.client_id
+    assert secret is not None
+    return web.client_id, device.client_id, secret
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +160,7 @@ def server(
     threading.Thread(target=client.serve_forever, daemon=True).start()
     callback = f"http://127.0.0.1:{client.server_address[1]}{CALLBACK}"
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        web, device = pool.submit(anyio.run, _seed, url, callback).result()
+        web, device, secret = pool.submit(anyio.run, _seed, url, callback).result()
     out = os.environ.get("AUTHGATE_SCREENSHOTS")
     shots = Path(out) if out else None
     if shots:
@@ -170,7 +172,7 @@ def server(
     }
     try:
         with live_server(url, env=env) as live:
-            yield Server(live.base_url, web, device, callback, shots)
+            yield Server(live.base_url, web, device, callback, secret, shots)
     finally:
         client.shutdown()
         client.server_close()
@@ -186,13 +188,14 @@ class Visit:
     foreign: list[str] = field(default_factory=list)  # requests to any other origin
     callbacks: list[str] = field(default_factory=list)  # navigations to the client's callback
     document: Any = None  # the last main-frame document response
+    verifier: str = ""  # PKCE code_verifier of the last authorization request
 
     @property
     def lang(self) -> str:
         return LOCALES[self.locale]
 
     def authorize(self, **extra: str) -> Any:
-        verifier = secrets.token_urlsafe(48)
+        verifier = self.verifier = secrets.token_urlsafe(48)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
         params = {
             "response_type": "code",
@@ -218,6 +221,25 @@ class Visit:
     def submit(self, selector: str) -> None:
         with self.page.expect_navigation():
             self.page.click(selector)
+
+    def redeem(self) -> dict[str, Any]:
+        """The client's side: exchange the code at the callback for tokens."""
+        query = urllib.parse.urlsplit(self.page.url).query
+        code = dict(urllib.parse.parse_qsl(query))["code"]
+        r = httpx2.post(
+            self.server.issuer + "/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": self.server.callback,
+                "code_verifier": self.verifier,
+            },
+            auth=(self.server.client_id, self.server.client_secret),
+            timeout=10,
+        )
+        assert r.status_code == 200, r.text
+        tokens: dict[str, Any] = r.json()
+        return tokens
 
     def device_code(self) -> str:
         r = httpx2.post(

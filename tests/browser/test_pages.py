@@ -82,6 +82,21 @@ def form_post(v: Visit) -> None:
     v.authorize(response_mode="form_post")
 
 
+def apps_sign_in(v: Visit) -> None:
+    v.goto("/apps")
+
+
+def apps(v: Visit) -> None:
+    """The connected apps page listing Photo Album (allowed offline access)."""
+    v.authorize(prompt="consent", scope="openid profile offline_access")
+    v.sign_in()
+    v.submit('button[name="decision"][value="approve"]')
+    assert "refresh_token" in v.redeem()
+    v.goto("/apps")
+    if v.page.locator('input[name="password"]').count():
+        v.sign_in()
+
+
 def device_entry(v: Visit) -> None:
     v.goto("/device")
 
@@ -130,6 +145,8 @@ PAGES = [
     Page("logout", logout_confirm, 'form[action$="/logout"]'),
     Page("logout-done", logout_done, "main:not(:has(form))"),
     Page("form-post", form_post, "form#form_post", script=True),
+    Page("apps-sign-in", apps_sign_in, 'form input[name="password"]'),
+    Page("apps", apps, "section.app[data-grant] form button"),
     Page("error", error, "dl.error-details", 400),
     Page("error-expired-form", error_expired_form, "dl.error-details", 403),
     Page("device-entry", device_entry, 'input[name="user_code"]:not([aria-invalid])'),

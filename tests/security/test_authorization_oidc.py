@@ -162,10 +162,26 @@ async def test_userinfo_sub_matches_and_bad_tokens_are_refused(
     assert bad.headers["www-authenticate"].startswith(
         'Bearer realm="authgate", error="invalid_token"'
     )
+
+
+@pytest.mark.spec("SEC-95")
+async def test_an_id_token_is_not_an_access_token(
+    fx: Setup, browser: Browser, client: httpx2.AsyncClient
+) -> None:
+    issued = await tokens(fx, browser, client)
+    header, _ = await verify_id_token(client, issued["id_token"])
+    assert header.get("typ") != "at+jwt"
     id_as_at = await client.get(
         "/userinfo", headers={"Authorization": "Bearer " + issued["id_token"]}
     )
-    assert id_as_at.status_code == 401  # SEC-95
+    assert id_as_at.status_code == 401
+    assert 'error="invalid_token"' in id_as_at.headers["www-authenticate"]
+    looked_up = await client.post(
+        "/introspect", data={"token": issued["id_token"]}, auth=fx.c1.auth
+    )
+    assert looked_up.status_code == 200 and looked_up.json() == {"active": False}
+    real = await client.post("/introspect", data={"token": issued["access_token"]}, auth=fx.c1.auth)
+    assert real.json()["active"] is True
 
 
 @pytest.mark.spec("SEC-32")

@@ -34,6 +34,25 @@ async def _grant(store: Store, client_id: str, sub: str | None) -> Grant:
     return grant
 
 
+async def test_a_changed_client_row_is_seen_at_once(app: ASGIApp) -> None:
+    """Parsed clients are reused per identical row (rows.client_from_row); any change to
+    the row, by this process or another, gives the new values on the next read."""
+    c = await make_client(app, scope="api:read")
+    async with app.store.transaction() as tx:
+        first = await tx.find_client(c.client_id)
+        again = await tx.find_client(c.client_id)
+    assert first is not None and first is again
+    async with app.store.transaction() as tx:
+        assert await tx.replace_client(dataclasses.replace(first, scope=frozenset({"other"})))
+    async with app.store.transaction() as tx:
+        changed = await tx.find_client(c.client_id)
+    assert changed is not None and changed.scope == frozenset({"other"})
+    await set_retired(app.store, c.client_id, retired=True, actor="test", now=now())
+    async with app.store.transaction() as tx:
+        retired = await tx.find_client(c.client_id)
+    assert retired is not None and retired.retired_at is not None
+
+
 async def test_usernames_are_unique(app: ASGIApp) -> None:
     when = now()
     user = User(sub=Subject("s1"), username="dup", created_at=when)

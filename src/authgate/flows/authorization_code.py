@@ -15,18 +15,17 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from authgate.core import authorization_details, consent, pkce
+from authgate.core import authorization_details, pkce
 from authgate.core.errors import InvalidGrantError, OAuthError
-from authgate.core.models import AuthorizationCode, Client, Grant, Resource, User
+from authgate.core.models import AuthorizationCode, Client
 from authgate.core.params import Params
-from authgate.core.scopes import OPENID
-from authgate.core.token_request import TokenResponse, build_token_response, validate_client_grant
+from authgate.core.token_request import TokenResponse, validate_client_grant
 from authgate.core.tokens import hash_prefix, hash_token
 from authgate.core.types import GrantType, RevokedBy
 from authgate.flows.context import Context
-from authgate.flows.id_tokens import issue_id_token
+from authgate.flows.id_tokens import issue_grant_tokens
 from authgate.flows.outcomes import RaiseAfterCommit
-from authgate.flows.tokens import issue_access_token, issue_refresh_token, resolve_resource
+from authgate.flows.tokens import resolve_resource
 from authgate.store.base import StoreTx
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,10 @@ async def exchange(
         ctx.settings.details_types,
         allowed=client.authorization_details_types,
     )
-    return await _issue(tx, ctx, client, grant, user, resource, details, now=now)
+    await tx.touch_grant(grant.grant_id, now=now)
+    return await issue_grant_tokens(
+        tx, ctx, client, grant, user, resource, details, now=now, with_nonce=True
+    )
 
 
 def _check_code(code: AuthorizationCode, params: Params, *, now: datetime) -> None:
@@ -75,52 +77,6 @@ def _check_code(code: AuthorizationCode, params: Params, *, now: datetime) -> No
         # their values are identical".
         raise InvalidGrantError("redirect_uri does not match the authorization request")
     pkce.verify(code.code_challenge, params.get("code_verifier"))
-
-
-async def _issue(
-    tx: StoreTx,
-    ctx: Context,
-    client: Client,
-    grant: Grant,
-    user: User,
-    resource: Resource | None,
-    details: str | None,
-    *,
-    now: datetime,
-) -> TokenResponse:
-    """RFC 6749 §4.1.4 / OIDC Core §3.1.3.3: access token, ID token, and a refresh token
-    under the offline_access rule (SEC-32); RFC 9396 §7: the details of this token.
-    """
-    issued_rt = None
-    if consent.issues_refresh_token(client, grant.scope):
-        issued_rt = await issue_refresh_token(tx, ctx, grant=grant, scope=grant.scope, now=now)
-    access = await issue_access_token(
-        tx,
-        ctx,
-        client=client,
-        sub=user.sub,
-        scope=grant.scope,
-        resource=resource,
-        now=now,
-        grant_id=grant.grant_id,
-        refresh_token_hash=issued_rt.record.token_hash if issued_rt else None,
-        authorization_details=details,
-        auth_time=grant.auth_time,
-    )
-    await tx.touch_grant(grant.grant_id, now=now)
-    id_token_value = None
-    if OPENID in grant.scope:
-        id_token_value = await issue_id_token(
-            ctx, client, grant, user, access_token=access.token, now=now, with_nonce=True
-        )
-    return build_token_response(
-        access_token=access.token,
-        expires_in=access.expires_in,
-        scope=grant.scope,
-        refresh_token=issued_rt.token if issued_rt else None,
-        id_token=id_token_value,
-        authorization_details=authorization_details.load(details),
-    )
 
 
 async def _reused(tx: StoreTx, code: AuthorizationCode, *, now: datetime) -> OAuthError:

@@ -20,15 +20,15 @@ from authgate.core.errors import (
 )
 from authgate.core.models import Client, DeviceCode, Grant, Session
 from authgate.core.params import Params
-from authgate.core.scopes import OFFLINE_ACCESS, OPENID, parse_scope, validate_scope
-from authgate.core.token_request import TokenResponse, build_token_response, validate_client_grant
+from authgate.core.scopes import OFFLINE_ACCESS, parse_scope, validate_scope
+from authgate.core.token_request import TokenResponse, validate_client_grant
 from authgate.core.tokens import expiry, hash_prefix, hash_token, new_id, new_token
 from authgate.core.types import DeviceStatus, GrantId, GrantType, RevokedBy
 from authgate.flows.client_auth import with_authenticated_client
 from authgate.flows.context import Context
-from authgate.flows.id_tokens import issue_id_token
+from authgate.flows.id_tokens import issue_grant_tokens
 from authgate.flows.outcomes import RaiseAfterCommit
-from authgate.flows.tokens import issue_access_token, issue_refresh_token, resolve_resource
+from authgate.flows.tokens import resolve_resource
 from authgate.store.base import StoreTx
 
 log = logging.getLogger(__name__)
@@ -186,34 +186,8 @@ async def _issue(
         allowed=client.authorization_details_types,
     )
     resource = await resolve_resource(tx, (grant.resource,) if grant.resource else ())
-    refresh = None
-    if OFFLINE_ACCESS in grant.scope and GrantType.REFRESH_TOKEN in client.grant_types:
-        refresh = await issue_refresh_token(tx, ctx, grant=grant, scope=grant.scope, now=now)
-    access = await issue_access_token(
-        tx,
-        ctx,
-        client=client,
-        sub=user.sub,
-        scope=grant.scope,
-        resource=resource,
-        now=now,
-        grant_id=grant.grant_id,
-        refresh_token_hash=refresh.record.token_hash if refresh else None,
-        authorization_details=details,
-        auth_time=grant.auth_time,
-    )
-    id_token = None
-    if OPENID in grant.scope:
-        id_token = await issue_id_token(
-            ctx, client, grant, user, access_token=access.token, now=now, with_nonce=False
-        )
-    return build_token_response(
-        access_token=access.token,
-        expires_in=access.expires_in,
-        scope=grant.scope,
-        refresh_token=refresh.token if refresh else None,
-        id_token=id_token,
-        authorization_details=authorization_details.load(details),
+    return await issue_grant_tokens(
+        tx, ctx, client, grant, user, resource, details, now=now, with_nonce=False
     )
 
 

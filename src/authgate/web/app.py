@@ -25,6 +25,7 @@ from authgate.store.base import Store
 from authgate.web import errors
 from authgate.web.endpoints import (
     admin,
+    apps,
     authorize,
     consent,
     device,
@@ -129,6 +130,10 @@ def create_app(
         Route("/device/{interaction_id}/login", device_pages.login, methods=["POST"]),
         Route("/device/{interaction_id}/consent", device_pages.consent, methods=["POST"]),
         Route("/device/{interaction_id}/another", device_pages.another_account, methods=["POST"]),
+        # connected apps (issue 5)
+        Route("/apps", apps.page, methods=["GET"]),
+        Route("/apps/login", apps.login, methods=["POST"]),
+        Route("/apps/{grant_id}/revoke", apps.revoke, methods=["POST"]),
         *admin.routes,
     ]
     paths = frozenset(r.path for r in routes if isinstance(r, Route))

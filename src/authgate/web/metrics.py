@@ -57,7 +57,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         r = self.registry
         self.requests = Counter(
             "authgate_http_requests",
@@ -93,39 +93,43 @@ class Metrics:
         self._rows: dict[str, int] = {}
         self._rows_at = -ROW_COUNT_TTL
 
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """`metric.labels(*labels)`, looked up once: a label lookup costs more than the
+        observation. Bounded: label values come from routes and fixed enums, but a cap keeps
+        a surprise from growing the dict (beyond it, the lookup is simply not cached).
+        """
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = metric.labels(*labels)
+            if len(self._children) < 10_000:
+                self._children[key] = child
+        return child
+
     # requests (web/observability.py)
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        key = (route, method, status)
-        children = self._request_children.get(key)
-        if children is None:  # a label lookup costs more than the observation: do it once
-            label = method if method in _METHODS else "OTHER"
-            children = (
-                self.requests.labels(route, label, str(status)),
-                self.latency.labels(route),
-            )
-            if len(self._request_children) < 10_000:  # routes × methods × statuses, bounded
-                self._request_children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        label = method if method in _METHODS else "OTHER"
+        self._child(self.requests, route, label, str(status)).inc()
+        self._child(self.latency, route).observe(seconds)
 
     # flows.events.FlowEvents
     def client_authenticated(self, client_id: str) -> None:
         note_client(client_id)
 
     def token_issued(self, grant_type: str, token_type: str, token_format: str) -> None:
-        self.tokens.labels(grant_type, token_type, token_format).inc()
+        self._child(self.tokens, grant_type, token_type, token_format).inc()
 
     def tokens_revoked(self, reason: str, count: int) -> None:
-        self.revoked.labels(reason).inc(count)
+        self._child(self.revoked, reason).inc(count)
 
     def device_flow(self, outcome: str) -> None:
-        self.device.labels(outcome).inc()
+        self._child(self.device, outcome).inc()
 
     def rate_limit_hit(self, limit: str) -> None:
-        self.rate_limited.labels(limit).inc()
+        self._child(self.rate_limited, limit).inc()
 
     def rows_purged(self, table: str, count: int) -> None:
-        self.purged.labels(table).inc(count)
+        self._child(self.purged, table).inc(count)
 
     # the scrape
     async def exposition(self, count_rows: RowCounter) -> bytes:

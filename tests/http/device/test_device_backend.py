@@ -287,6 +287,10 @@ async def test_refresh_tokens_follow_the_offline_access_rules(
     await approve(browsers, plain["user_code"])
     tokens = (await poll(client, d1, plain["device_code"])).json()
     assert "refresh_token" not in tokens and tokens["scope"] == "openid profile"
+    oauth = await start(client, d1, "profile")  # plain OAuth: the grant itself is long-lived
+    await approve(browsers, oauth["user_code"])
+    tokens = (await poll(client, d1, oauth["device_code"])).json()
+    assert "refresh_token" in tokens and "id_token" not in tokens
     no_refresh = await make_client(
         app, public=True, grant_types=(DEVICE_GRANT,), scope="openid offline_access"
     )

@@ -83,7 +83,24 @@ def client_values(c: Client) -> dict[str, object]:
     }
 
 
+# Parsed clients by the exact values of their row. The row is still read on every request (a
+# change made by any process is seen at once); only the JSON and enum parsing of an unchanged
+# row is skipped. Client is frozen, so one instance may serve every request.
+_CLIENTS: dict[tuple[object, ...], Client] = {}
+_CLIENTS_MAX = 1024
+
+
 def client_from_row(r: Row) -> Client:
+    key = tuple(r._mapping.values())
+    found = _CLIENTS.get(key)
+    if found is None:
+        if len(_CLIENTS) >= _CLIENTS_MAX:
+            _CLIENTS.clear()
+        found = _CLIENTS[key] = _parse_client(r)
+    return found
+
+
+def _parse_client(r: Row) -> Client:
     m = r._mapping
     return Client(
         client_id=ClientId(m["client_id"]),

@@ -30,6 +30,7 @@ from authgate.store.sql.tx_base import ForDialects, SqlTxBase
 _FIND_CLIENT = Prepared(
     sa.select(t.clients).where(t.clients.c.client_id == sa.bindparam("client_id"))
 )
+_FIND_RESOURCE = Prepared(sa.select(t.resources).where(t.resources.c.uri == sa.bindparam("uri")))
 _FIND_USER = Prepared(sa.select(t.users).where(t.users.c.sub == sa.bindparam("sub")))
 _INSERT_ACCESS_TOKEN = Prepared(sa.insert(t.access_tokens))
 _FIND_ACCESS_TOKEN = Prepared(rows.FIND_ACCESS_TOKEN)
@@ -187,9 +188,7 @@ class CoreTx(SqlTxBase):
         return (await self._conn.execute(stmt)).first() is not None
 
     async def find_resource(self, uri: str) -> Resource | None:
-        row = (
-            await self._conn.execute(sa.select(t.resources).where(t.resources.c.uri == uri))
-        ).first()
+        row = (await self._conn.execute(_FIND_RESOURCE, {"uri": uri})).first()
         return rows.resource_from_row(row) if row else None
 
     async def list_resources(self) -> list[Resource]:

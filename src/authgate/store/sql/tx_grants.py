@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from authgate.core.models import AuthorizationCode, Grant, RefreshToken, TokenStatus
-from authgate.core.types import GrantId, RevokedBy
+from authgate.core.types import GrantId, RevokedBy, Subject
 from authgate.store.sql import rows, tables as t
 from authgate.store.sql.prepared import Prepared
 from authgate.store.sql.tx_base import SqlTxBase
@@ -85,6 +85,28 @@ class GrantTx(SqlTxBase):
 
     async def touch_grant(self, grant_id: GrantId, *, now: datetime) -> None:
         await self._conn.execute(_TOUCH_GRANT, {"g": grant_id, "p_now": now})
+
+    async def list_offline_grants(self, sub: Subject, *, now: datetime) -> list[Grant]:
+        live_refresh = sa.exists().where(
+            R.grant_id == G.grant_id,
+            R.revoked_at.is_(None),
+            R.consumed_at.is_(None),
+            R.expires_at > now,
+            sa.or_(R.idle_expires_at.is_(None), R.idle_expires_at > now),
+        )
+        stmt = (
+            sa.select(t.grants)
+            .join(t.clients, t.clients.c.client_id == G.client_id)
+            .where(
+                G.sub == sub,
+                G.revoked_at.is_(None),
+                G.expires_at > now,
+                t.clients.c.retired_at.is_(None),
+                live_refresh,
+            )
+            .order_by(G.created_at.desc(), G.grant_id)
+        )
+        return [rows.grant_from_row(row) for row in await self._conn.execute(stmt)]
 
     async def add_authorization_code(self, code: AuthorizationCode) -> None:
         await self._conn.execute(_ADD_CODE, rows.code_values(code))

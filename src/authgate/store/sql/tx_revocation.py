@@ -31,6 +31,19 @@ _FORGET = {"replay_payload": None, "replay_until": None}
 _DROP = {"replay_payload": None}
 
 
+# A refresh forgets the successor pairs of its grant whose window has closed, and its parent's
+# (`parent` NULL matches nothing). On the refresh path, so prepared.
+_FORGET_REPLAY = Prepared(
+    sa.update(t.refresh_tokens)
+    .where(
+        RT.grant_id == sa.bindparam("grant_id"),
+        RT.replay_payload.is_not(None),
+        sa.or_(RT.replay_until <= sa.bindparam("now"), RT.token_hash == sa.bindparam("parent")),
+    )
+    .values(replay_payload=sa.null(), replay_until=sa.null())
+)
+
+
 def _at_live(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(AT.revoked_at.is_(None), AT.expires_at > now)
 
@@ -282,13 +295,8 @@ class RevocationTx(SqlTxBase):
     async def forget_replay_payloads(
         self, grant_id: GrantId, *, now: datetime, parent_hash: bytes | None
     ) -> None:
-        closed = RT.replay_until <= now
-        if parent_hash is not None:
-            closed = sa.or_(closed, RT.token_hash == parent_hash)
         await self._conn.execute(
-            sa.update(t.refresh_tokens)
-            .where(RT.grant_id == grant_id, RT.replay_payload.is_not(None), closed)
-            .values(_FORGET)
+            _FORGET_REPLAY, {"grant_id": grant_id, "now": now, "parent": parent_hash}
         )
 
     async def sweep_replay_payloads(self, *, now: datetime, limit: int) -> int:

@@ -14,13 +14,14 @@ import functools
 import importlib.metadata
 from collections.abc import Mapping
 
-from authgate.web.openapi import components, paths_admin, paths_core, paths_flows
+from authgate.web.openapi import components, paths_admin, paths_apps, paths_core, paths_flows
 
 PathItem = dict[str, object]
 SECTIONS: tuple[Mapping[str, PathItem], ...] = (
     paths_core.PATHS,
     paths_flows.PATHS,
     paths_admin.PATHS,
+    paths_apps.PATHS,
 )
 
 
