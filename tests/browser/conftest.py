@@ -49,7 +49,7 @@ def _missing(what: str) -> None:
     pytest.skip(f"{what} is missing: the browser tests need it (apt-get install -y chromium)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(sqlite_template: Path) -> Iterator[Any]:
     """The browser. The sync Playwright API runs an event loop in this thread, so what needs
     asyncio.run (the template database here, the seeding below: in a thread) comes first.

@@ -107,6 +107,7 @@ class Pages:
             _=Translator(locale),
             locale=locale,
             product=s.product_name,
+            base=base_path(s),
             static=f"{base_path(s)}/static",
             compact=display in (Display.POPUP, Display.TOUCH),
             footer_text=s.footer_text,
