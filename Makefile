@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LINT_PATHS := src tests $(wildcard bench)
 
-.PHONY: run test check lint bench bench-soak soak clean interop-deps
+.PHONY: run test check lint bench bench-soak soak clean interop-deps browser-deps screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,23 @@ interop-deps:
 		echo "node and npm are required for the interop tests under CI=true" >&2; exit 1; \
 	else echo "node not found: the node interop tests will be skipped"; fi
 
+## make browser-deps: axe-core for the real-browser tests (tests/browser; Chromium comes from
+## Debian: apt-get install -y chromium — never a browser download)
+browser-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+		cd tests/browser && npm ci --no-audit --no-fund --loglevel=error; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "node and npm are required for the browser tests under CI=true" >&2; exit 1; \
+	else echo "npm not found: the browser tests will be skipped"; fi
+
+## make screenshots: every page x en/it/zh-CN x desktop/phone (390 px, light and dark) into screenshots/
+screenshots: $(STAMP) browser-deps
+	rm -rf screenshots && mkdir -p screenshots
+	AUTHGATE_SCREENSHOTS=$(CURDIR)/screenshots $(BIN)/pytest -q tests/browser/test_pages.py -k test_page
+	@echo "screenshots/: $$(ls screenshots | wc -l) images"
+
 ## make test: install test extras, check, run the whole suite on SQLite and PostgreSQL, coverage gates
-test: $(STAMP) check interop-deps
+test: $(STAMP) check interop-deps browser-deps
 	rm -f .coverage .coverage.*
 	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
 	$(BIN)/coverage combine -q

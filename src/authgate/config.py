@@ -10,6 +10,7 @@ import ipaddress
 import json
 import math
 import os
+import re
 import tomllib
 import urllib.parse
 from collections.abc import Mapping
@@ -345,3 +346,31 @@ def _check(s: Settings, errors: list[str]) -> None:
         errors.append(f"{_label('log_level')}: must be debug, info, warning or error")
     if s.templates_dir is not None and not os.path.isdir(s.templates_dir):
         errors.append(f"{_label('templates_dir')}: {s.templates_dir!r} is not a directory")
+    if re.fullmatch(r"#[0-9a-fA-F]{6}", s.primary_color) is None:
+        errors.append(f"{_label('primary_color')}: must be a hex colour such as #2457c5")
+    if s.logo_uri is not None and not _page_image(s.logo_uri):
+        errors.append(
+            f"{_label('logo_uri')}: must be an https URL, a path on this server (/...) "
+            "or a data:image/ URI"
+        )
+    if s.footer_link is not None and not _page_link(s.footer_link):
+        errors.append(f"{_label('footer_link')}: must be an http(s) URL or a path (/...)")
+
+
+def _page_link(value: str) -> bool:
+    """An absolute http(s) URL or a path on this server (never javascript:, never //host)."""
+    if value.startswith("/"):
+        return not value.startswith("//") and "\\" not in value
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme in {"http", "https"} and bool(parts.hostname)
+
+
+def _page_image(value: str) -> bool:
+    """An https URL, a path on this server, or an inline data:image/ URI (raster or SVG)."""
+    if value.startswith("data:"):
+        data_image = r"data:image/(png|jpeg|gif|webp|svg\+xml)(;base64)?,.+"
+        return re.fullmatch(data_image, value, re.S) is not None
+    if value.startswith("/"):
+        return _page_link(value)
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme == "https" and bool(parts.hostname)

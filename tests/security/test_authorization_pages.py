@@ -89,6 +89,24 @@ async def test_csrf_token_bound_to_the_browser(fx: Setup, browsers: Browsers) ->
 
 
 @pytest.mark.spec("SEC-37")
+async def test_origin_null_still_needs_the_token_and_a_same_origin_fetch(
+    fx: Setup, browser: Browser
+) -> None:
+    """Chromium sends `Origin: null` for posts from a no-referrer page (see web/csrf.py)."""
+    form = form_with((await consent_page(fx, browser)).text, "decision")
+    data = {**form.fields, "decision": "approve"}
+    null = {"Origin": "null"}
+    missing = {k: v for k, v in data.items() if k != "csrf_token"}
+    assert (await browser.http.post(form.action, data=missing, headers=null)).status_code == 403
+    for site in ("cross-site", "same-site"):
+        framed = {**null, "Sec-Fetch-Site": site}
+        assert (await browser.http.post(form.action, data=data, headers=framed)).status_code == 403
+    ours = {**null, "Sec-Fetch-Site": "same-origin"}
+    ok = await browser.http.post(form.action, data=data, headers=ours)
+    assert ok.status_code == 303 and "code" in location_params(ok)
+
+
+@pytest.mark.spec("SEC-37")
 async def test_login_form_has_csrf_too(fx: Setup, browser: Browser) -> None:
     page = await login_page(fx, browser)
     form = form_with(page.text, "username")

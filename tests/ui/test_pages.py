@@ -10,8 +10,9 @@ import httpx2
 import pytest
 
 from authgate.ui.i18n import LOCALES, catalog, match, negotiate
-from tests.helpers import ASGIApp
+from tests.helpers import ASGIApp, make_client
 from tests.http.authorize.browser import (
+    C1_URI,
     Browser,
     Browsers,
     Setup,
@@ -101,3 +102,16 @@ async def test_error_page_is_localised(browser: Browser) -> None:
 async def test_stylesheet_is_served(browser: Browser) -> None:
     r = await browser.http.get("/static/style.css")
     assert r.status_code == 200 and "text/css" in r.headers["content-type"]
+
+
+async def test_consent_shows_the_client_logo(fx: Setup, browser: Browser) -> None:
+    logo = "https://photos.example/logo.png"
+    c = await make_client(fx.app, name="Photos", redirect_uris=(C1_URI,), logo_uri=logo)
+    _, challenge = pkce()
+    r = await browser.authorize(**code_params(c.client_id, challenge))
+    page = await browser.http.get(r.headers["location"])
+    consent = await browser.follow(await browser.login(page))
+    assert f'<img class="client-logo" src="{logo}" alt="Logo of Photos"' in consent.text
+    csp = consent.headers["content-security-policy"]
+    assert "img-src 'self' data: https://photos.example;" in csp
+    assert "form-action 'self' https://c1.test;" in csp

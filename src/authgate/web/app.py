@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -47,6 +49,11 @@ from authgate.web.observability import RequestObserver
 from authgate.web.pages import Pages
 from authgate.web.security import SecurityHeaders
 from authgate.web.state import AppState
+
+
+async def _theme_css(request: Request[AppState]) -> Response:
+    pages: Pages = request.state["templates"]
+    return pages.theme_response(request)
 
 
 def create_app(
@@ -102,7 +109,15 @@ def create_app(
         Route("/interaction/{interaction_id}/consent", consent.consent, methods=["POST"]),
         Route("/userinfo", userinfo.userinfo, methods=["GET", "POST"]),
         Route("/logout", logout.logout, methods=["GET", "POST"]),
-        Mount("/static", StaticFiles(packages=[("authgate.ui", "static")]), name="static"),
+        Mount(
+            "/static",
+            routes=[
+                # the branding colours (config primary_color), rendered: no inline style
+                Route("/theme.css", _theme_css, methods=["GET"]),
+                Mount("", StaticFiles(packages=[("authgate.ui", "static")])),
+            ],
+            name="static",
+        ),
         # revocation and introspection (issue 4)
         Route("/revoke", revocation.revoke, methods=["POST"]),
         Route("/introspect", introspection.introspect, methods=["POST"]),

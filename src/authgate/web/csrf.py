@@ -4,6 +4,14 @@ The token is derived from the browser's own secret (the interaction cookie, or t
 cookie for logout): SHA-256 over a label and that secret. Only that browser can know it, it
 needs no server-side key, and it is the same in every process. Requests whose Origin (or
 Sec-Fetch-Site) shows another site are refused before the token is looked at.
+
+`Origin: null`: our pages send `Referrer-Policy: no-referrer` (SEC-40), and under that
+policy Chromium serialises the origin of a form post as `null` (Fetch §3.1 "serializing a
+request origin"), so a real browser's post from our own page arrives with `Origin: null`.
+`null` says nothing about the sender, so it is treated like a missing Origin, except that
+the browser must then not say the post came from another site or a sibling subdomain
+(Sec-Fetch-Site `cross-site` / `same-site`, which a sandboxed frame elsewhere would show).
+The CSRF token is still required in every case: this only stops refusing our own pages.
 """
 
 from __future__ import annotations
@@ -40,9 +48,13 @@ def _origin(url: str) -> str:
 def check(request: Request[Any], issuer: str, token: str | None, secret: str | None) -> None:
     """Raise CsrfError unless the post comes from our page in this browser."""
     origin = request.headers.get("origin")
-    if origin is not None and origin.lower() != _origin(issuer):
+    site = request.headers.get("sec-fetch-site")
+    if origin == "null":
+        if site in ("cross-site", "same-site"):
+            raise CsrfError("the form was sent from another site")
+    elif origin is not None and origin.lower() != _origin(issuer):
         raise CsrfError("the form was sent from another site")
-    if request.headers.get("sec-fetch-site") == "cross-site":
+    if site == "cross-site":
         raise CsrfError("the form was sent from another site")
     if (
         token is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import urllib.parse
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,13 +19,11 @@ from starlette.responses import Response
 from authgate.config import Settings
 from authgate.core import authorization_details
 from authgate.core.device import CodeProblem, format_user_code
-from authgate.core.errors import ServerError
 from authgate.core.scopes import OFFLINE_ACCESS
 from authgate.flows.device_verification import DeviceStep, DeviceView
 from authgate.ui.i18n import Translator
 from authgate.web import csrf, session
-from authgate.web.pages import form_action_source, locale_of
-from authgate.web.security import CSP
+from authgate.web.pages import client_logo, locale_of
 from authgate.web.state import AppState
 
 BROWSER_COOKIE = "authgate_device"
@@ -61,6 +60,7 @@ def render(
     *,
     status: int = 200,
     headers: dict[str, str] | None = None,
+    img_sources: list[str] | None = None,
     **context: Any,
 ) -> Response:
     settings = request.state["settings"]
@@ -69,6 +69,7 @@ def render(
         locale=_locale(request),
         status_code=status,
         headers=headers,
+        img_sources=img_sources or (),
         csrf_token=csrf.token_for(secret),
         **context,
     )
@@ -137,7 +138,7 @@ def step_page(
 def _consent(request: Request[AppState], secret: str, view: DeviceView, action: str) -> Response:
     _ = Translator(_locale(request))
     device, client = view.device, view.client
-    logo, headers = _logo(client.logo_uri)
+    logo, sources = client_logo(client.logo_uri)
     ordered = [s for s in _SCOPE_ORDER if s in device.scope]
     ordered += sorted(device.scope - set(_SCOPE_ORDER))
     scopes = [
@@ -148,13 +149,15 @@ def _consent(request: Request[AppState], secret: str, view: DeviceView, action: 
         request,
         secret,
         "device_consent.html",
-        headers=headers,
+        img_sources=sources,
         action=action + "/consent",
         another_action=action + "/another",
         client_name=client.name,
         logo_uri=logo,
         username=view.account.username,
         user_code=format_user_code(device.user_code),
+        qr_uri=f"{session.base_path(request.state['settings'])}/device/qr?"
+        + urllib.parse.urlencode({"user_code": format_user_code(device.user_code)}),
         scopes=scopes,
         offline=OFFLINE_ACCESS in device.scope,
         when=_when(_, device.created_at, datetime.now(UTC)),
@@ -169,18 +172,6 @@ def _when(_: Translator, asked: datetime, now: datetime) -> str:
     minutes = int((now - asked).total_seconds() // 60)
     ago = _("device.ago.now") if minutes < 1 else _("device.ago.minutes", n=minutes)
     return _("device.consent.when_value", ago=ago, time=asked.astimezone(UTC).strftime("%H:%M"))
-
-
-def _logo(uri: str | None) -> tuple[str | None, dict[str, str]]:
-    """The client's registered logo (https, validated at registration), allowed by CSP."""
-    if not uri:
-        return None, {}
-    try:
-        source = form_action_source(uri)
-    except ServerError:
-        return None, {}
-    csp = CSP.replace("img-src 'self' data:", f"img-src 'self' data: {source}")
-    return uri, {"Content-Security-Policy": csp}
 
 
 def _details(stored: str | None) -> object:

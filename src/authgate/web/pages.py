@@ -10,6 +10,7 @@ JavaScript.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -32,6 +33,33 @@ _SOURCE = re.compile(
 )
 
 
+def theme_css(color: str) -> str:
+    """The operator's primary colour as CSS custom properties (served as /static/theme.css,
+    so the page needs no inline style that the CSP would block). `color` is validated as
+    #rrggbb by config; the text on it is white or near-black, whichever contrasts more.
+    """
+    r, g, b = (int(color[i : i + 2], 16) / 255 for i in (1, 3, 5))
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    luminance = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+    on_white = 1.05 / (luminance + 0.05)
+    on_black = (luminance + 0.05) / 0.05
+    on = "#ffffff" if on_white >= on_black else "#111111"
+    return f":root {{ --accent: {color.lower()}; --on-accent: {on}; }}\n"
+
+
+def _page_csp(form_sources: Iterable[str], img_sources: Iterable[str]) -> str:
+    csp = CSP
+    forms, images = sorted(set(form_sources)), sorted(set(img_sources))
+    if forms:
+        csp = csp.replace("form-action 'self'", "form-action 'self' " + " ".join(forms))
+    if images:
+        csp = csp.replace("img-src 'self' data:", "img-src 'self' data: " + " ".join(images))
+    return csp
+
+
 class Pages:
     """The template environment of one app."""
 
@@ -46,6 +74,11 @@ class Pages:
             autoescape=select_autoescape(default=True, default_for_string=True),
             auto_reload=False,
         )
+        self.theme = theme_css(settings.primary_color)
+        self.theme_version = hashlib.sha256(self.theme.encode()).hexdigest()[:12]
+        logo = settings.logo_uri
+        # An operator's logo on another https origin is allowed by the page CSP (img-src).
+        self.logo_sources = [form_action_source(logo)] if logo and logo.startswith("https:") else []
 
     def render(
         self,
@@ -56,27 +89,31 @@ class Pages:
         display: Display = Display.PAGE,
         headers: Mapping[str, str] | None = None,
         form_targets: Iterable[str] = (),
+        img_sources: Iterable[str] = (),
         **context: Any,
     ) -> Response:
         """A page. `form_targets` are URIs a form on it may end up at through a redirect
         (the client's redirect URI): CSP `form-action` governs redirects after a form
-        submission too, so they are allowed beside 'self'.
+        submission too, so they are allowed beside 'self'. `img_sources` are further CSP
+        sources of images (a client's registered logo).
         """
         s = self.settings
         extra = dict(headers or {})
-        sources = sorted({form_action_source(uri) for uri in form_targets})
-        if sources:
-            extra.setdefault(
-                "Content-Security-Policy",
-                CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(sources)),
-            )
+        forms = [form_action_source(uri) for uri in form_targets]
+        images = [*self.logo_sources, *img_sources]
+        if forms or images:
+            extra.setdefault("Content-Security-Policy", _page_csp(forms, images))
         html = self.env.get_template(name).render(
             _=Translator(locale),
             locale=locale,
             product=s.product_name,
+            base=base_path(s),
             static=f"{base_path(s)}/static",
             compact=display in (Display.POPUP, Display.TOUCH),
             footer_text=s.footer_text,
+            footer_link=s.footer_link,
+            product_logo=s.logo_uri,
+            theme_version=self.theme_version,
             **context,
         )
         return HTMLResponse(html, status_code, headers={**NO_STORE, **extra})
@@ -118,8 +155,10 @@ class Pages:
         self, action: str, params: Iterable[tuple[str, str]], *, locale: str
     ) -> Response:
         source = form_action_source(action)
+        images = " ".join(["'self'", "data:", *self.logo_sources])
         csp = (
-            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+            "default-src 'none'; style-src 'self'; script-src 'self'; "
+            f"img-src {images}; "
             f"form-action {source}; frame-ancestors 'none'; base-uri 'none'"
         )
         return self.render(
@@ -129,6 +168,28 @@ class Pages:
             action=action,
             params=list(params),
         )
+
+    def theme_response(self, request: Request[Any]) -> Response:
+        """`/static/theme.css`: the branding colours; cacheable (the page links it with a
+        version of its content), so a changed colour reaches browsers after a restart.
+        """
+        etag = f'"{self.theme_version}"'
+        headers = {"Cache-Control": "public, max-age=86400", "ETag": etag}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        return Response(self.theme, media_type="text/css", headers=headers)
+
+
+def client_logo(uri: str | None) -> tuple[str | None, list[str]]:
+    """A client's registered logo (https, validated at registration) and the CSP image
+    source that allows it; none when its origin cannot be expressed in a CSP.
+    """
+    if not uri:
+        return None, []
+    try:
+        return uri, [form_action_source(uri)]
+    except ServerError:
+        return None, []
 
 
 def form_action_source(uri: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +29,6 @@ from authgate.web import csrf, session
 from authgate.web.page_form import read_fields
 from authgate.web.pages import form_action_source, locale_of
 from authgate.web.responses import NO_STORE
-from authgate.web.security import CSP
 from authgate.web.state import AppState
 
 log = logging.getLogger(__name__)
@@ -157,7 +156,7 @@ def _render(
         "apps.html",
         locale=_.locale,
         status_code=status,
-        headers=_logo_csp(a["logo_uri"] for a in apps),
+        img_sources=[form_action_source(a["logo_uri"]) for a in apps if a["logo_uri"]],
         csrf_token=csrf.token_for(secret),
         signed_in=view is not None,
         account=view.username if view else None,
@@ -204,14 +203,3 @@ def _logo(uri: str | None) -> str | None:
     except ServerError:
         return None
     return uri
-
-
-def _logo_csp(uris: Iterable[str | None]) -> dict[str, str]:
-    sources = sorted({form_action_source(u) for u in uris if u})
-    if not sources:
-        return {}
-    return {
-        "Content-Security-Policy": CSP.replace(
-            "img-src 'self' data:", "img-src 'self' data: " + " ".join(sources)
-        )
-    }

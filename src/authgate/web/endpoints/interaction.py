@@ -19,7 +19,7 @@ from authgate.flows.interaction import Outcome, PageView
 from authgate.ui.i18n import Translator
 from authgate.web import csrf, session
 from authgate.web.page_form import read_fields
-from authgate.web.pages import locale_of
+from authgate.web.pages import client_logo, locale_of
 from authgate.web.responses import NO_STORE
 from authgate.web.state import AppState
 
@@ -114,14 +114,17 @@ def render_page(request: Request[AppState], view: PageView, status_code: int = 2
         "username": view.account.username if view.account else view.request.login_hint,
         "error": view.error,
     }
+    img_sources: list[str] = []
     if view.step is Step.CONSENT:
         context.update(_consent_context(view, Translator(locale)))
+        context["logo_uri"], img_sources = client_logo(view.client.logo_uri)
     return request.state["templates"].render(
         TEMPLATES[view.step],
         locale=locale,
         status_code=status_code,
         display=view.request.display,
         form_targets=[view.request.redirect_uri],
+        img_sources=img_sources,
         **context,
     )
 
