@@ -43,9 +43,7 @@ class Cluster:
     def bases(self) -> list[str]:
         return [s.base_url for s in self.servers]
 
-    @property
-    def issuer(self) -> str:
-        return self.bases[0]
+    issuer: str = ""
 
     def next_base(self) -> str:
         """The servers in turn (two processes: every other request goes to the other)."""
@@ -79,10 +77,12 @@ class Cluster:
 async def cluster(
     database_url: str, env: dict[str, str] | None = None, *, processes: int | None = None
 ) -> AsyncIterator[Cluster]:
-    """PostgreSQL: two processes; SQLite: one process with four workers."""
+    """PostgreSQL: two processes; SQLite: one process with four workers (`processes=0`:
+    only the seeded database, for tests that run their own servers).
+    """
     pg = database_url.startswith("postgresql")
-    n = processes or (2 if pg else 1)
-    ports = [free_port() for _ in range(n)]
+    n = (2 if pg else 1) if processes is None else processes
+    ports = [free_port() for _ in range(max(n, 1))]
     issuer = f"http://127.0.0.1:{ports[0]}"
     full_env = {"AUTHGATE_ISSUER": issuer, **(env or {})}
     async with lifespan_app(build_app(Settings(issuer=issuer, database_url=database_url))) as app:
@@ -93,9 +93,9 @@ async def cluster(
                 stack.enter_context(
                     live_server(database_url, workers=1 if pg else 4, env=full_env, port=port)
                 )
-                for port in ports
+                for port in ports[:n]
             ]
-            yield Cluster(database_url, servers, parties)
+            yield Cluster(database_url, servers, parties, issuer=issuer)
 
 
 async def fresh_code(
