@@ -24,6 +24,7 @@ from tests.reliability import invariants
 from tests.reliability.cluster import Cluster, cluster, fresh_code, rounds
 
 pytestmark = pytest.mark.slow
+rnd = random.Random()  # noqa: S311 - when to kill and what to load, not secrets
 
 
 @dataclass
@@ -52,7 +53,7 @@ class Load:
 
     def pick(self) -> Family | None:
         free = [f for f in self.families if not (f.busy or f.revoked)]
-        return random.choice(free) if free else None
+        return rnd.choice(free) if free else None
 
     async def _guard(self, job: object) -> httpx2.Response | None:
         try:
@@ -155,7 +156,7 @@ async def test_kill_minus_nine_under_mixed_load_loses_nothing_acknowledged(db: s
                         )
                         load.devices.append(r.json())
                 runner = asyncio.ensure_future(load.run(3.0))
-                await asyncio.sleep(random.uniform(0.3, 2.0))
+                await asyncio.sleep(rnd.uniform(0.3, 2.0))
                 server.process.kill()  # kill -9, mid-write with luck
                 server.process.wait()
                 load.stop.set()
@@ -207,14 +208,16 @@ async def test_kill_during_a_burst_of_consents_leaves_no_orphan_and_codes_redeem
                     assert 'name="decision"' in page.text, page.text[:300]
                     pages.append((page, verifier))
 
-                async def consent(page: httpx2.Response) -> httpx2.Response | None:
+                async def consent(
+                    page: httpx2.Response, browser: Browser = browser
+                ) -> httpx2.Response | None:
                     try:
                         return await browser.decide(page)
                     except httpx2.TransportError:
                         return None
 
                 burst = asyncio.gather(*(consent(page) for page, _ in pages))
-                await asyncio.sleep(random.uniform(0.0, 0.15))
+                await asyncio.sleep(rnd.uniform(0.0, 0.15))
                 server.process.kill()
                 server.process.wait()
                 answers = await burst
@@ -222,7 +225,7 @@ async def test_kill_during_a_burst_of_consents_leaves_no_orphan_and_codes_redeem
             with live_server(db, port=port, env=env) as server:
                 assert "Traceback" not in server.output()
                 async with httpx2.AsyncClient(base_url=server.base_url, timeout=10) as http:
-                    for answer, (page, verifier) in zip(answers, pages, strict=True):
+                    for answer, (_page, verifier) in zip(answers, pages, strict=True):
                         if answer is None:
                             continue  # cut off: the orphan check below judges what it left
                         assert answer.status_code == 303, answer.text[:300]
