@@ -1,18 +1,37 @@
-"""Fixtures of the reliability tests: a live deployment per database (see cluster.py)."""
+"""Fixtures of the reliability tests: one live deployment per database for a whole module
+(starting `authgate serve --workers 4` takes seconds on this machine), see cluster.py.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.conftest import _run, _truncate
 from tests.reliability.cluster import Cluster, cluster
 
-pytestmark = pytest.mark.slow
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """As tests/conftest.py `db`, shared by the tests of one module (emptied after them)."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path_factory.mktemp("reliability") / "authgate.db"
+        shutil.copy(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+    else:
+        url: str = request.getfixturevalue("pg_database")
+        yield url
+        _run(_truncate(url))
 
 
-@pytest.fixture
-async def live(db: str) -> AsyncIterator[Cluster]:
+@pytest.fixture(scope="module")
+async def live(module_db: str) -> AsyncIterator[Cluster]:
     """PostgreSQL: two `authgate serve` processes; SQLite: one with `--workers 4`."""
-    async with cluster(db) as running:
+    async with cluster(module_db) as running:
         yield running

@@ -17,7 +17,7 @@ from tests.http.authorize.browser import redeem
 from tests.http.device.pages import DEVICE_GRANT, make_device_client
 from tests.parties import form_of, introspect, refresh, revoke
 from tests.reliability import invariants
-from tests.reliability.cluster import Cluster, fresh_code, rounds
+from tests.reliability.cluster import SOAK, Cluster, fresh_code, rounds
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,7 @@ def _introspector(live: Cluster, http: httpx2.AsyncClient) -> invariants.Introsp
 
 @pytest.mark.spec("REL-01")
 @pytest.mark.spec("REL-09")
-@pytest.mark.parametrize("parallel", [5, 20])
+@pytest.mark.parametrize("parallel", [5, 20, 50] if SOAK else [5, 20])
 async def test_concurrent_refreshes_of_one_token_have_one_winner(
     live: Cluster, parallel: int
 ) -> None:
