@@ -37,13 +37,12 @@ class Cluster:
     database_url: str
     servers: list[LiveServer]
     parties: Parties
+    issuer: str = ""
     _turn: Iterator[int] = field(default_factory=lambda: itertools.count())
 
     @property
     def bases(self) -> list[str]:
         return [s.base_url for s in self.servers]
-
-    issuer: str = ""
 
     def next_base(self) -> str:
         """The servers in turn (two processes: every other request goes to the other)."""
@@ -67,10 +66,15 @@ class Cluster:
 
     def browser(self) -> Browser:
         """A scripted browser at the cluster (its requests alternate between the servers)."""
-        b = Browser.__new__(Browser)
-        b.issuer = self.issuer
-        b.http = self.http()
-        return b
+        return live_browser(self.issuer, self.http())
+
+
+def live_browser(issuer: str, http: httpx2.AsyncClient | None = None) -> Browser:
+    """tests/http/authorize/browser.py's Browser over real HTTP instead of ASGI."""
+    b = Browser.__new__(Browser)  # its __init__ wants an app for an ASGI transport
+    b.issuer = issuer
+    b.http = http or httpx2.AsyncClient(base_url=issuer, timeout=10)
+    return b
 
 
 @contextlib.asynccontextmanager

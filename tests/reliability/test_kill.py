@@ -21,7 +21,7 @@ from tests.http.device.pages import DEVICE_GRANT, make_device_client, verify_liv
 from tests.live import LiveServer, live_server, run_cli
 from tests.parties import Parties, introspect, refresh, revoke
 from tests.reliability import invariants
-from tests.reliability.cluster import Cluster, cluster, fresh_code, rounds
+from tests.reliability.cluster import Cluster, cluster, fresh_code, live_browser, rounds
 
 pytestmark = pytest.mark.slow
 rnd = random.Random()  # noqa: S311 - when to kill and what to load, not secrets
@@ -150,7 +150,7 @@ async def test_kill_minus_nine_under_mixed_load_loses_nothing_acknowledged(db: s
                 load.families = load_families
                 load.cut_codes = cut_codes
                 load.device_client_id = d1.client_id
-                browser = _browser(server.base_url)
+                browser = live_browser(server.base_url)
                 load.codes = [await fresh_code(browser, p.c1, prompt="consent") for _ in range(5)]
                 await browser.aclose()
                 async with httpx2.AsyncClient(base_url=server.base_url) as http:
@@ -191,13 +191,6 @@ def invariants_family(tokens: object) -> Family:
     return Family(tokens.refresh_token)  # type: ignore[attr-defined]
 
 
-def _browser(base: str) -> Browser:
-    b = Browser.__new__(Browser)
-    b.issuer = base
-    b.http = httpx2.AsyncClient(base_url=base, timeout=10)
-    return b
-
-
 @pytest.mark.spec("REL-12")
 async def test_kill_during_a_burst_of_consents_leaves_no_orphan_and_codes_redeem_once(
     db: str,
@@ -210,7 +203,7 @@ async def test_kill_during_a_burst_of_consents_leaves_no_orphan_and_codes_redeem
         cut_off = 0
         for _ in range(rounds(2, soak=20)):
             with live_server(db, port=port, env=env) as server:
-                browser = _browser(server.base_url)
+                browser = live_browser(server.base_url)
                 await fresh_code(browser, p.c1)  # signed in, consented once
                 pages = []
                 for _ in range(12):
@@ -252,7 +245,7 @@ async def test_kill_during_a_burst_of_consents_leaves_no_orphan_and_codes_redeem
                         again = await redeem(http, p.c1, code, verifier)
                         assert again.status_code == 400  # and redeemable once
                     # the user can restart the flow
-                    browser = _browser(server.base_url)
+                    browser = live_browser(server.base_url)
                     code, verifier = await fresh_code(browser, p.c1)
                     await browser.aclose()
                     assert (await redeem(http, p.c1, code, verifier)).status_code == 200
