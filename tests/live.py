@@ -61,7 +61,7 @@ def live_server(
     )
     server = LiveServer(base, process, log)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # four workers on a loaded 2-core machine: slow
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"authgate serve exited: {server.output()}")
@@ -71,7 +71,7 @@ def live_server(
             except httpx2.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("authgate serve did not become healthy in 30 s")
+                raise RuntimeError("authgate serve did not become healthy in 60 s")
             time.sleep(0.1)
         yield server
     finally:

@@ -199,7 +199,7 @@ def _database_errors() -> Iterator[None]:
     except _OUT_OF_RANGE as exc:
         raise _out_of_range(exc) from exc
     except sa_exc.DBAPIError as exc:
-        if exc.connection_invalidated:
+        if exc.connection_invalidated or _server_going_away(exc):
             raise _unavailable(exc) from exc
         if _bad_value(exc):
             raise _out_of_range(exc) from exc
@@ -212,6 +212,24 @@ def _unavailable(exc: BaseException) -> TemporarilyUnavailableError:
         "the authorization server cannot reach its database; retry shortly",
         detail=f"{type(exc).__name__}: {exc}",
     )
+
+
+# SQLSTATE 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now: PostgreSQL is
+# stopping, restarting or starting (REL-06); asyncpg reports them as plain server errors.
+_GOING_AWAY = frozenset({"57P01", "57P02", "57P03"})
+
+
+def _sqlstates(exc: sa_exc.DBAPIError) -> set[str]:
+    codes = set()
+    for error in (exc.orig, exc.orig.__cause__ if exc.orig else None):
+        code = getattr(error, "pgcode", None) or getattr(error, "sqlstate", None)
+        if isinstance(code, str):
+            codes.add(code)
+    return codes
+
+
+def _server_going_away(exc: sa_exc.DBAPIError) -> bool:
+    return bool(_sqlstates(exc) & _GOING_AWAY)
 
 
 def _bad_value(exc: sa_exc.DBAPIError) -> bool:
