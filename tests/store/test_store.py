@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 import anyio
 import pytest
@@ -225,6 +227,31 @@ async def test_an_unreachable_database_is_temporarily_unavailable() -> None:
         with pytest.raises(TemporarilyUnavailableError):
             await store.ping()
     finally:
+        await store.close()
+
+
+async def test_a_sqlite_database_locked_too_long_is_temporarily_unavailable(
+    tmp_path: Path,
+) -> None:
+    """Another process holding SQLite's write lock beyond `database_timeout`: a 503, not a
+    500 (the BEGIN IMMEDIATE of engine.py's hook fails with the driver's own error)."""
+    from authgate.config import Settings
+    from authgate.server import open_store
+
+    path = tmp_path / "locked.db"
+    store = open_store(Settings(database_url=f"sqlite:///{path}", database_timeout=0.2))
+    await store.upgrade()
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(TemporarilyUnavailableError):
+            async with store.transaction():
+                pass
+        other.execute("ROLLBACK")
+        async with store.transaction() as tx:  # the next transaction works again
+            assert await tx.find_client(ClientId("nobody")) is None
+    finally:
+        other.close()
         await store.close()
 
 

@@ -14,9 +14,10 @@ broken by a database restart are replaced without restarting authgate (REL-06).
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-from sqlalchemy import create_engine as create_sync_engine, event
+from sqlalchemy import create_engine as create_sync_engine, event, exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -65,6 +66,11 @@ def _sqlite_engine(url: str, synchronous: str, timeout: float) -> Engine:
     def _on_begin(conn: Connection) -> None:
         # Straight to the driver: this runs once per transaction on the hot paths.
         statement = "BEGIN" if conn.get_execution_options().get(READONLY) else "BEGIN IMMEDIATE"
-        conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+        try:
+            conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+        except sqlite3.OperationalError as exc:
+            # SQLAlchemy wraps driver errors of its own calls, not of a "begin" hook: wrap it
+            # here, so a database locked beyond busy_timeout is a 503 like any outage.
+            raise sa_exc.OperationalError(statement, None, exc) from exc
 
     return engine
