@@ -58,8 +58,10 @@ async def with_authenticated_client(
     work: Callable[[StoreTx, Client], Awaitable[T]],
     *,
     now: datetime,
+    readonly: bool = False,
 ) -> T:
-    """Run `work` in one write transaction after authenticating the client in it.
+    """Run `work` in one transaction after authenticating the client in it (a read-only one
+    when `work` only reads: it does not queue behind writers).
 
     A private_key_jwt assertion is verified and its jti spent in a transaction of its own
     first, so an assertion is used up even when the request then fails (RFC 7523 §3 item 7).
@@ -71,7 +73,7 @@ async def with_authenticated_client(
     else:
         authenticate = authenticate_client
     deferred: RaiseAfterCommit | None = None
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.transaction(readonly=readonly) as tx:
         client = await authenticate(tx, ctx, creds, now=now)
         try:
             result = await work(tx, client)

@@ -44,4 +44,5 @@ async def introspect(
                     )
         return dict(introspection.INACTIVE)
 
-    return await with_authenticated_client(ctx, creds, work, now=now)
+    # Introspection only reads (a private_key_jwt's jti is spent in a transaction of its own).
+    return await with_authenticated_client(ctx, creds, work, now=now, readonly=True)

@@ -8,8 +8,9 @@ process's writers are queued by SqlStore's lock, so the loop never waits on itse
 SQLite: WAL journal, a busy timeout, foreign keys on, and `BEGIN IMMEDIATE` for every
 transaction that may write (a deferred BEGIN that later writes can fail with SQLITE_BUSY in
 spite of the timeout: SECURITY.md REL-07). Read-only transactions use a deferred BEGIN, which
-WAL lets run beside a writer. PostgreSQL: a connection pool with pre-ping, so connections
-broken by a database restart are replaced without restarting authgate (REL-06).
+WAL lets run beside a writer. PostgreSQL: a connection pool whose connections broken by a
+database restart are replaced without restarting authgate (REL-06; SqlStore._connect sees
+them without the round trips of a pre-ping).
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ def create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         pool_timeout=timeout,
         pool_recycle=1800,
         connect_args={"timeout": timeout, "command_timeout": timeout},

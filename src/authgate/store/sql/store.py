@@ -21,6 +21,7 @@ from sqlalchemy.pool import QueuePool
 from authgate.core.errors import InvalidRequestError, TemporarilyUnavailableError
 from authgate.store.sql import migrate, tables as t
 from authgate.store.sql.engine import READONLY
+from authgate.store.sql.group_commit import GroupCommit
 from authgate.store.sql.tx_authorization import AuthorizationTx
 from authgate.store.sql.tx_base import AsyncExecutor, SyncExecutor
 from authgate.store.sql.tx_core import CoreTx
@@ -42,6 +43,7 @@ _SWEEP_LOCK = 4242002
 # VARCHAR(n), an integer out of range, a NUL character; sqlite3: an int beyond 64 bits)
 # is a bad request.
 _OUT_OF_RANGE = (sa_exc.DataError, OverflowError)
+_KEPT_READERS = 8
 _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, OSError, TimeoutError)
 
 
@@ -51,13 +53,12 @@ class SqlStore:
     def __init__(self, engine: AsyncEngine | Engine) -> None:
         self.engine = engine
         self._dialect = engine.dialect.name
-        # SQLite has one writer at a time. Without this lock, concurrent write transactions
-        # of one process wait for each other in SQLite's busy handler, which sleeps in
-        # growing steps; queueing them here hands the lock over at once. Other processes
-        # are still waited for by busy_timeout.
-        self._write_lock = anyio.Lock() if self._dialect == "sqlite" else None
-        # With writes queued, one long-lived connection serves them all (no pool checkout).
-        self._writer: Connection | None = None
+        # SQLite has one writer at a time. One process's write transactions are queued on
+        # one long-lived connection and share their COMMITs (group_commit.py); without the
+        # queue they would wait for each other in SQLite's busy handler, which sleeps in
+        # growing steps. Other processes are still waited for by busy_timeout.
+        self._writer = GroupCommit(engine, _database_errors) if isinstance(engine, Engine) else None
+        self._readers: list[Connection] = []  # SQLite: idle read-only connections
 
     @property
     def table_names(self) -> Sequence[str]:
@@ -65,15 +66,6 @@ class SqlStore:
 
     @asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTx]:
-        if self._write_lock is None or readonly:
-            async with self._transaction(readonly) as tx:
-                yield tx
-        else:
-            async with self._write_lock, self._transaction(readonly) as tx:
-                yield tx
-
-    @asynccontextmanager
-    async def _transaction(self, readonly: bool) -> AsyncIterator[SqlTx]:
         if isinstance(self.engine, Engine):
             async with self._sync_transaction(self.engine, readonly) as tx:
                 yield tx
@@ -81,20 +73,36 @@ class SqlStore:
         with _database_errors():
             async with self._connect(self.engine) as conn:
                 if readonly:
-                    conn = await conn.execution_options(**{READONLY: True})
+                    # PostgreSQL's READ COMMITTED gives each statement its own snapshot and
+                    # a SELECT takes no lock: BEGIN and COMMIT around reads add two round
+                    # trips and nothing else.
+                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 async with conn.begin():
-                    yield SqlTx(AsyncExecutor(conn), self._dialect)
+                    executor = AsyncExecutor(conn)
+                    await executor.begin()
+                    yield SqlTx(executor, self._dialect)
 
     @asynccontextmanager
     async def _connect(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-        """A pooled connection within one `database_timeout` in all: a stale connection's
-        ping and its replacement's connect share the budget, so no request waits for
-        both (REL-06).
+        """A live pooled connection, within one `database_timeout` in all (REL-06).
+
+        No pre-ping: SQLAlchemy's asyncpg ping is three round trips (BEGIN, `;`, ROLLBACK)
+        before every transaction. asyncpg marks a connection closed when the database closes
+        its socket (a restart), so a stale connection is seen without a round trip: it is
+        dropped, with the rest of the pool (its other connections are as stale), and a new
+        one is opened within the same budget.
         """
         pool = engine.sync_engine.pool
-        conn = engine.connect()
         with anyio.fail_after(pool.timeout() if isinstance(pool, QueuePool) else None):
-            await conn.start()
+            while True:
+                conn = engine.connect()
+                await conn.start()
+                raw = await conn.get_raw_connection()
+                if not raw.driver_connection.is_closed():  # type: ignore[union-attr]
+                    break
+                await conn.invalidate()
+                await conn.close()
+                await engine.dispose(close=False)
         try:
             yield conn
         finally:
@@ -103,13 +111,26 @@ class SqlStore:
     @asynccontextmanager
     async def _sync_transaction(self, engine: Engine, readonly: bool) -> AsyncIterator[SqlTx]:
         if not readonly:
-            async with self._writer_transaction(engine) as tx:
-                yield tx
-            return
-        with _database_errors(), engine.connect() as conn:
-            conn = conn.execution_options(**{READONLY: True})
-            with conn.begin():
+            assert self._writer is not None  # noqa: S101 - a SQLite store has one
+            async with self._writer.transaction() as conn:
                 yield SqlTx(SyncExecutor(conn), self._dialect)
+            return
+        # Readers are kept open (a pool checkout and return cost more than the reads of an
+        # introspection); a deferred BEGIN lets WAL run them beside the writer.
+        with _database_errors():
+            conn = (
+                self._readers.pop()
+                if self._readers
+                else engine.connect().execution_options(**{READONLY: True})
+            )
+            try:
+                with conn.begin():
+                    yield SqlTx(SyncExecutor(conn), self._dialect)
+            finally:
+                if conn.invalidated or len(self._readers) >= _KEPT_READERS:
+                    conn.close()
+                else:
+                    self._readers.append(conn)
 
     @asynccontextmanager
     async def sweep_lock(self) -> AsyncIterator[bool]:
@@ -147,28 +168,6 @@ class SqlStore:
         finally:
             await conn.close()
 
-    @asynccontextmanager
-    async def _writer_transaction(self, engine: Engine) -> AsyncIterator[SqlTx]:
-        """A write transaction on the process's writer connection (caller holds the lock)."""
-        try:
-            with _database_errors():
-                if self._writer is None:
-                    self._writer = engine.connect()
-                with self._writer.begin():
-                    yield SqlTx(SyncExecutor(self._writer), self._dialect)
-        except TemporarilyUnavailableError:
-            self._drop_writer()  # a broken connection: the next transaction opens a new one
-            raise
-        except BaseException:
-            if self._writer is not None and self._writer.invalidated:
-                self._drop_writer()
-            raise
-
-    def _drop_writer(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-
     async def ping(self) -> None:
         async with self.transaction(readonly=True) as tx:
             await tx._conn.execute(sa.text("SELECT 1"))
@@ -181,7 +180,10 @@ class SqlStore:
 
     async def close(self) -> None:
         if isinstance(self.engine, Engine):
-            self._drop_writer()
+            assert self._writer is not None  # noqa: S101
+            self._writer.close()
+            while self._readers:
+                self._readers.pop().close()
             self.engine.dispose()
         else:
             await self.engine.dispose()

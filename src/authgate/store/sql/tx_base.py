@@ -103,10 +103,38 @@ class AsyncExecutor:
         except (asyncpg.PostgresError, *_CONNECTION_ERRORS) as exc:
             broken = isinstance(exc, _CONNECTION_ERRORS)
             if broken:
-                await self.conn.invalidate()
+                await self._invalidate()
             raise sa_exc.DBAPIError(
                 compiled.sql, None, exc, hide_parameters=True, connection_invalidated=broken
             ) from exc
+
+    async def begin(self) -> None:
+        """BEGIN now rather than at the first statement: SqlStore opens every PostgreSQL
+        transaction this way, so a connection that fails is known before any work is done.
+        """
+        raw = await self.conn.get_raw_connection()
+        try:
+            await self._begin()
+        except Exception as exc:
+            broken = (
+                isinstance(exc, _CONNECTION_ERRORS)  # e.g. command_timeout: no answer
+                or isinstance(exc.__cause__, _CONNECTION_ERRORS)
+                or bool(raw.driver_connection.is_closed())  # type: ignore[union-attr]
+            )
+            if broken:
+                await self._invalidate()
+            raise sa_exc.DBAPIError(
+                "BEGIN", None, exc, hide_parameters=True, connection_invalidated=broken
+            ) from exc
+
+    async def _invalidate(self) -> None:
+        """Drop a broken connection. Its socket is closed first: SQLAlchemy's invalidation
+        would otherwise wait up to 2 s for a polite goodbye from a database that does not
+        answer (a network partition).
+        """
+        raw = await self.conn.get_raw_connection()
+        raw.driver_connection.terminate()  # type: ignore[union-attr]
+        await self.conn.invalidate()
 
     async def _begin(self) -> Any:
         """The asyncpg connection, inside the transaction SQLAlchemy's adapter tracks.

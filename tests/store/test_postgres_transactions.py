@@ -1,0 +1,65 @@
+"""How the store uses PostgreSQL connections (issue 9: few round trips; REL-06: connections a
+restart broke are replaced without an error).
+
+- No pre-ping (three round trips in SQLAlchemy's asyncpg dialect): a pooled connection the
+  server closed is recognised without a round trip and replaced, with the rest of the pool.
+- A write transaction begins before its first statement; a read-only one runs its SELECTs
+  in autocommit (READ COMMITTED gives each statement its own snapshot anyway).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from authgate.core.types import ClientId
+from authgate.store.sql.store import SqlStore
+from tests.helpers import ASGIApp
+
+pytestmark = pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+
+
+async def _backend(store: SqlStore, *, readonly: bool) -> tuple[int, bool]:
+    """The server process of the connection a transaction got, and whether its statements
+    share one transaction (now() is the transaction's start time)."""
+    async with store.transaction(readonly=readonly) as tx:
+        pid, first = (await tx._conn.execute(sa.text("SELECT pg_backend_pid(), now()"))).one()
+        await asyncio.sleep(0.01)
+        second = (await tx._conn.execute(sa.text("SELECT now()"))).scalar()
+    return int(pid), first == second
+
+
+async def test_a_write_transaction_is_one_transaction(app: ASGIApp) -> None:
+    _, one_transaction = await _backend(app.store, readonly=False)
+    assert one_transaction
+
+
+async def test_a_read_only_transaction_runs_in_autocommit(app: ASGIApp) -> None:
+    _, one_transaction = await _backend(app.store, readonly=True)
+    assert not one_transaction  # no BEGIN: each statement is its own transaction
+    async with app.store.transaction(readonly=True) as tx:  # and reads work as ever
+        assert await tx.find_client(ClientId("nobody")) is None
+    # the connection went back to the pool in its normal mode
+    _, one_transaction = await _backend(app.store, readonly=False)
+    assert one_transaction
+
+
+async def test_connections_the_server_closed_are_replaced_without_an_error(
+    app: ASGIApp, db: str
+) -> None:
+    store: SqlStore = app.store
+    first, _ = await _backend(store, readonly=False)
+    # The server ends that pooled connection (as a restart ends all of them).
+    admin = create_async_engine(db)
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+    finally:
+        await admin.dispose()
+    await asyncio.sleep(0.2)  # the client side sees the socket close
+    for readonly in (False, True, False):
+        pid, _ = await _backend(store, readonly=readonly)  # no error
+        assert pid != first
