@@ -6,14 +6,15 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from authgate.config import Settings
 from authgate.core.errors import OAuthError
@@ -43,12 +44,38 @@ from authgate.web.endpoints import (
 )
 from authgate.web.endpoints.metrics import endpoint as metrics_endpoint
 from authgate.web.endpoints.openapi import openapi
+from authgate.web.front_door import FrontDoor, hot_routes
 from authgate.web.jwks_fetch import fetch_jwks
 from authgate.web.metrics import Metrics
 from authgate.web.observability import RequestObserver
 from authgate.web.pages import Pages
-from authgate.web.security import SecurityHeaders
 from authgate.web.state import AppState
+
+# The machine-to-machine endpoints served by the front door (web/front_door.py); their
+# methods and paths come from the route table below.
+HOT_ENDPOINTS = (
+    token.token,
+    introspection.introspect,
+    revocation.revoke,
+    device.device_authorization,
+    discovery.metadata,
+    jwks.jwks,
+)
+
+
+class AuthgateApp(Starlette):
+    """Starlette with one observing layer outermost (request id, security headers, access
+    log, metrics) and the front door for the hot routes inside it; every other request goes
+    on to Starlette's own stack (ServerErrorMiddleware, ExceptionMiddleware, Router).
+    """
+
+    def __init__(self, *, observer: Callable[[ASGIApp], ASGIApp], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.observer = observer
+
+    def build_middleware_stack(self) -> ASGIApp:
+        hot = hot_routes(self.routes, HOT_ENDPOINTS)
+        return self.observer(FrontDoor(super().build_middleware_stack(), hot))
 
 
 async def _theme_css(request: Request[AppState]) -> Response:
@@ -58,7 +85,7 @@ async def _theme_css(request: Request[AppState]) -> Response:
 
 def create_app(
     settings: Settings, open_store: Callable[[Settings], Store], *, migrate: bool = True
-) -> Starlette:
+) -> AuthgateApp:
     """The authorization server as an ASGI app. At start it applies migrations (unless told
     not to) and makes sure signing keys exist; all state lives in the database.
     """
@@ -138,13 +165,12 @@ def create_app(
     ]
     paths = frozenset(r.path for r in routes if isinstance(r, Route))
     templates = Pages(settings)
-    return Starlette(
+    return AuthgateApp(
+        observer=lambda app: RequestObserver(
+            app, metrics=metrics, log_requests=settings.access_log
+        ),
         routes=routes,
         lifespan=lifespan,
-        middleware=[
-            Middleware(SecurityHeaders),
-            Middleware(RequestObserver, metrics=metrics, log_requests=settings.access_log),
-        ],
         exception_handlers={
             OAuthError: errors.oauth_error,
             HTTPException: errors.http_error,

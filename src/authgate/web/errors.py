@@ -86,6 +86,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return json_response({"error": "invalid_request"}, exc.status_code, {**NO_STORE, **headers})
 
 
-async def server_error(request: Request, exc: Exception) -> Response:
+def log_unhandled(request: Request, exc: Exception) -> None:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log_unhandled(request, exc)
     return json_error(ServerError("the server could not complete the request"))

@@ -24,15 +24,29 @@ class BodyTooLargeError(InvalidRequestError):
     status_code = 413
 
 
+_MAX_FIELDS = 200
+
+
 def _pairs(raw: str) -> list[tuple[str, str]]:
+    """`urllib.parse.parse_qsl(raw, keep_blank_values=True, encoding="utf-8",
+    errors="strict", max_num_fields=200)`, answer for answer (a test holds them equal), at a
+    fraction of its cost: a value without `%` or `+` needs no decoding.
+    """
+    if raw.count("&") >= _MAX_FIELDS:
+        raise InvalidRequestError("too many parameters")
     try:
-        return urllib.parse.parse_qsl(
-            raw, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=200
-        )
+        return [
+            (_unquote(name), _unquote(value))
+            for name, _, value in (field.partition("=") for field in raw.split("&") if field)
+        ]
     except UnicodeDecodeError:
         raise InvalidRequestError("parameters must be UTF-8") from None
-    except ValueError:
-        raise InvalidRequestError("too many parameters") from None
+
+
+def _unquote(text: str) -> str:
+    if "%" in text or "+" in text:
+        return urllib.parse.unquote(text.replace("+", " "), encoding="utf-8", errors="strict")
+    return text
 
 
 async def read_body(request: Request[AppState]) -> bytes:

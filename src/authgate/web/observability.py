@@ -1,11 +1,12 @@
 """Structured logs and request accounting (issue 8 "operations built in").
 
-`RequestObserver` is a pure ASGI middleware: for every HTTP request it keeps the request's
-context (id, method, path, client) in a context variable, so every log line written while
-the request runs carries it, and when the response is done it writes one access line
-(status, duration, client_id, the RFC 6749 §5.2 `error` code of an error response) and
-feeds the Prometheus metrics. It never logs a query string, a body, a header value or a
-cookie: tokens, codes, secrets and passwords travel there (STYLE.md §5 "Logging").
+`RequestObserver` is a pure ASGI middleware: for every HTTP request it assigns the request
+id and keeps the request's context (id, method, path, client) in a context variable, so
+every log line written while the request runs carries it; it adds the default security
+headers (web/security.py) and X-Request-Id to the response; and when the response is done
+it writes one access line (status, duration, client_id, the RFC 6749 §5.2 `error` code of an
+error response) and feeds the Prometheus metrics. It never logs a query string, a body, a
+header value or a cookie: tokens, codes, secrets and passwords travel there (STYLE.md §5 "Logging").
 
 `log_config()` is the logging.config.dictConfig that `authgate serve` hands to uvicorn:
 one JSON object per line (`log_format = "json"`) or plain text.
@@ -18,11 +19,15 @@ import json
 import logging
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from authgate.core.tokens import new_id
+from authgate.web.security import DEFAULT_HEADERS
 
 if TYPE_CHECKING:
     from authgate.web.metrics import Metrics
@@ -73,8 +78,9 @@ def _route(scope: Scope) -> str:
 
 
 class RequestObserver:
-    """Logs one line per request and counts it in `metrics`. Place it inside
-    SecurityHeaders, which assigns the request id.
+    """The one observing layer, a pure ASGI middleware with one `send` wrapper: it assigns
+    the request id, adds the default security headers and X-Request-Id to the response,
+    logs one access line and counts the request in `metrics`.
     """
 
     def __init__(self, app: ASGIApp, metrics: Metrics, *, log_requests: bool = True) -> None:
@@ -86,13 +92,14 @@ class RequestObserver:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        state = scope.get("state") or {}
         context = RequestContext(
-            request_id=str(state.get("request_id", "")), method=scope["method"], path=scope["path"]
+            request_id=incoming_request_id(scope) or new_id(9),
+            method=scope["method"],
+            path=scope["path"],
         )
         token = _current.set(context)
         started = time.perf_counter()
-        response = _Response()
+        response = _Response(context.request_id)
 
         async def observing_send(message: Message) -> None:
             response.see(message)
@@ -102,18 +109,22 @@ class RequestObserver:
             await self.app(scope, receive, observing_send)
         finally:
             elapsed = time.perf_counter() - started
-            status = response.status or 500  # an exception escaped: ServerErrorMiddleware
-            route = _route(scope)
-            self.metrics.observe_request(route, scope["method"], status, elapsed)
+            status = response.status or 500  # an exception escaped before any response
+            self.metrics.observe_request(_route(scope), scope["method"], status, elapsed)
             if self.log_requests or status >= 500:
                 _log_access(context, status, elapsed, response.error_code())
             _current.reset(token)
 
 
 class _Response:
-    """What the observer sees of the response: its status and a small error body."""
+    """What the observer sees of the response (its status and a small error body), and the
+    headers it adds to it.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("body", "json", "request_id_header", "status")
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id_header = (b"x-request-id", request_id.encode())
         self.status = 0
         self.json = False
         self.body = bytearray()
@@ -121,11 +132,24 @@ class _Response:
     def see(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = int(message["status"])
-            for name, value in message.get("headers", ()):
-                if name.lower() == b"content-type":
-                    self.json = value.split(b";")[0].strip() == b"application/json"
+            message["headers"] = self._headers(message.get("headers", ()))
         elif message["type"] == "http.response.body" and self._wants_body():
             self.body += message.get("body", b"")[:_MAX_ERROR_BODY]
+
+    def _headers(self, raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """One pass over what the endpoint set (an endpoint may set its own CSP, e.g. the
+        form_post page), then the defaults it did not set and the request id.
+        """
+        headers = list(raw)
+        present = set()
+        for name, value in headers:
+            name = name.lower()
+            present.add(name)
+            if name == b"content-type":
+                self.json = value.split(b";")[0].strip() == b"application/json"
+        headers += [pair for pair in DEFAULT_HEADERS if pair[0] not in present]
+        headers.append(self.request_id_header)
+        return headers
 
     def _wants_body(self) -> bool:
         return self.status >= 400 and self.json and len(self.body) < _MAX_ERROR_BODY
@@ -152,9 +176,20 @@ def _log_access(context: RequestContext, status: int, elapsed: float, error: str
     fields: dict[str, object] = {"status": status, "duration_ms": round(elapsed * 1000, 2)}
     if error:
         fields["error"] = error
-    access_log.log(
-        level, "%s %s %d", context.method, context.path, status, extra={"authgate": fields}
-    )
+    if access_log.isEnabledFor(level):
+        # Logger.log without its stack walk for the caller (findCaller): no formatter here
+        # shows a file, line or function.
+        record = access_log.makeRecord(
+            access_log.name,
+            level,
+            __file__,
+            0,
+            "%s %s %d",
+            (context.method, context.path, status),
+            None,
+            extra={"authgate": fields},
+        )
+        access_log.handle(record)
 
 
 def _fields(record: logging.LogRecord) -> dict[str, object]:
@@ -186,6 +221,10 @@ def _timestamp(created: float) -> str:
     return f"{_second[1]}.{int((created - whole) * 1000):03d}+00:00"
 
 
+# json.dumps(entry, ensure_ascii=False, default=str) builds a new encoder per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, and the request's fields."""
 
@@ -199,7 +238,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return _ENCODER.encode(entry)
 
 
 class TextFormatter(logging.Formatter):
@@ -227,7 +266,7 @@ def log_config(log_format: str, level: str) -> dict[str, Any]:
         "formatters": {"authgate": {"()": name}},
         "handlers": {
             "default": {
-                "class": "logging.StreamHandler",
+                "class": "authgate.web.log_stream.LoopBufferedStreamHandler",
                 "formatter": "authgate",
                 "stream": "ext://sys.stderr",
             }

@@ -12,19 +12,40 @@ from starlette.responses import Response
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def json_response(
     body: Mapping[str, object],
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    content = _ENCODER.encode(body).encode()
     return Response(
         content, status_code=status_code, headers=dict(headers or {}), media_type="application/json"
     )
 
 
+class _NoStoreJson(Response):
+    """`json_response(body, status_code, NO_STORE)` with its header list built directly:
+    the same headers in the same order, without the generic lower-and-encode pass.
+    """
+
+    media_type = "application/json"
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        self.raw_headers = [
+            *_NO_STORE_RAW,
+            (b"content-length", str(len(self.body)).encode()),
+            (b"content-type", b"application/json"),
+        ]
+
+
+_NO_STORE_RAW = tuple((name.lower().encode(), value.encode()) for name, value in NO_STORE.items())
+
+
 def no_store_json(body: Mapping[str, object], status_code: int = 200) -> Response:
-    return json_response(body, status_code, NO_STORE)
+    return _NoStoreJson(_ENCODER.encode(body).encode(), status_code)
 
 
 def authorization_uri(redirect_uri: str, params: Mapping[str, str], *, fragment: bool) -> str:

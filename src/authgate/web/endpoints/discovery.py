@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 
 from starlette.requests import Request
@@ -17,17 +16,25 @@ from authgate.web.state import AppState
 _HEADERS = {"Cache-Control": "public, max-age=300"}
 
 
-@functools.cache
+_last: tuple[Settings, frozenset[str], bytes] | None = None
+
+
 def _document(settings: Settings, paths: frozenset[str]) -> bytes:
-    """The serialized document: it depends only on settings and routes, fixed per process."""
-    body = build_metadata(
-        settings.issuer,
-        paths=paths,
-        scopes=OIDC_SCOPES,
-        grant_types=SUPPORTED_GRANTS,
-        details_types=[t.name for t in settings.authorization_details_types],
-    )
-    return json.dumps(body, separators=(",", ":")).encode()
+    """The serialized document: it depends only on settings and routes, fixed per process.
+    Kept for the last (settings, paths) by identity: hashing the settings dataclass on every
+    request cost more than the rest of the endpoint.
+    """
+    global _last
+    if _last is None or _last[0] is not settings or _last[1] is not paths:
+        body = build_metadata(
+            settings.issuer,
+            paths=paths,
+            scopes=OIDC_SCOPES,
+            grant_types=SUPPORTED_GRANTS,
+            details_types=[t.name for t in settings.authorization_details_types],
+        )
+        _last = (settings, paths, json.dumps(body, separators=(",", ":")).encode())
+    return _last[2]
 
 
 async def metadata(request: Request[AppState]) -> Response:
