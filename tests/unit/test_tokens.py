@@ -116,3 +116,9 @@ def test_expiry() -> None:
     now = datetime(2030, 1, 1, tzinfo=UTC)
     assert expiry(now, 60) == now + timedelta(minutes=1)
     assert expiry(now, 0) == now
+
+
+def test_an_id_never_starts_like_a_command_line_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn = iter(["-looks-like-an-option", "_also-not", "fine-id"])
+    monkeypatch.setattr("authgate.core.tokens.secrets.token_urlsafe", lambda n: next(drawn))
+    assert new_id() == "fine-id"

@@ -22,8 +22,14 @@ def new_token() -> str:
 
 
 def new_id(nbytes: int = 16) -> str:
-    """A random public identifier (jti, grant id, client_id, sid): 128 bits by default."""
-    return secrets.token_urlsafe(nbytes)
+    """A random public identifier (jti, grant id, client_id, sid): 128 bits by default.
+    Never starting with "-" or "_": an id is typed as a command-line argument (`authgate
+    client show <client_id>`), where a leading "-" reads as an option.
+    """
+    while True:
+        value = secrets.token_urlsafe(nbytes)
+        if value[0] not in "-_":
+            return value
 
 
 def new_subject() -> str:
