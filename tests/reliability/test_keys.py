@@ -55,7 +55,15 @@ async def test_rotation_publishes_everywhere_before_signing_and_old_tokens_verif
         old_tokens = [await token(base) for base in live.bases]
         user = await p.tokens(p.c1)  # an opaque refresh token outstanding
         old_kids = {jose.unverified_header(t)["kid"] for t in old_tokens}
-        rotated = await asyncio.to_thread(run_cli, live.database_url, "keys", "rotate")
+        # The operator's CLI reads the same configuration as the servers (key_cache_ttl sets
+        # when the new key starts signing).
+        rotated = await asyncio.to_thread(
+            run_cli,
+            live.database_url,
+            "keys",
+            "rotate",
+            env={"AUTHGATE_KEY_CACHE_TTL": str(KEY_CACHE_TTL)},
+        )
         assert rotated.returncode == 0, rotated.stderr
 
         seen_new = False

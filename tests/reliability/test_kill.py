@@ -202,7 +202,7 @@ async def test_kill_during_a_burst_of_consents_leaves_no_orphan_and_codes_redeem
                 browser = live_browser(server.base_url)
                 await fresh_code(browser, p.c1)  # signed in, consented once
                 pages = []
-                for _ in range(12):
+                for _ in range(24):
                     verifier, challenge = pkce()
                     params = code_params(
                         p.c1.client_id, challenge, scope="openid offline_access", prompt="consent"
@@ -211,21 +211,35 @@ async def test_kill_during_a_burst_of_consents_leaves_no_orphan_and_codes_redeem
                     assert 'name="decision"' in page.text, page.text[:300]
                     pages.append((page, verifier))
 
-                async def consent(
-                    page: httpx2.Response, browser: Browser = browser
-                ) -> httpx2.Response | None:
-                    try:
-                        return await browser.decide(page)
-                    except httpx2.TransportError:
-                        return None
+                # Four lanes post the consents back to back, so that requests are always in
+                # flight: one burst of twelve was answered by one group commit, all at once,
+                # and a kill after the first answer then found nothing left to cut off.
+                answered: dict[int, httpx2.Response | None] = {}
+                waiting = list(enumerate(page for page, _ in pages))
+                first = asyncio.Event()
 
-                burst = [asyncio.ensure_future(consent(page)) for page, _ in pages]
-                # kill -9 once the first consent is answered: the rest are mid-flight
-                await asyncio.wait(burst, return_when=asyncio.FIRST_COMPLETED)
-                await asyncio.sleep(rnd.uniform(0.0, 0.05))
+                async def lane(
+                    browser: Browser = browser,
+                    waiting: list[tuple[int, httpx2.Response]] = waiting,
+                    answered: dict[int, httpx2.Response | None] = answered,
+                    first: asyncio.Event = first,
+                ) -> None:
+                    while waiting:
+                        i, page = waiting.pop(0)
+                        try:
+                            answered[i] = await browser.decide(page)
+                        except httpx2.TransportError:
+                            answered[i] = None
+                        first.set()
+
+                burst = [asyncio.ensure_future(lane()) for _ in range(4)]
+                # kill -9 once the first consent is answered: the others are mid-flight
+                await first.wait()
+                await asyncio.sleep(rnd.uniform(0.0, 0.03))
                 server.process.kill()
                 server.process.wait()
-                answers = list(await asyncio.gather(*burst))
+                await asyncio.gather(*burst)
+                answers = [answered[i] for i in range(len(pages))]
                 cut_off += sum(a is None for a in answers)
                 await browser.aclose()
             with live_server(db, port=port, env=env) as server:
