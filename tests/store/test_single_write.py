@@ -97,3 +97,10 @@ async def test_on_postgresql_it_runs_without_begin(app: ASGIApp) -> None:
         assert first != second
         await tx._conn.execute(_INSERT, _values("sw-5"))
         assert await _count(store, "sw-5") == 1  # committed already
+
+
+async def test_a_transaction_level_advisory_lock_counts_as_a_lock(app: ASGIApp) -> None:
+    lock = Prepared(sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("k"))))
+    assert lock.compiled(app.store.engine.dialect).locks  # type: ignore[attr-defined]
+    assert not _READ.compiled(app.store.engine.dialect).locks  # type: ignore[attr-defined]
+    assert _INSERT.compiled(app.store.engine.dialect).writes  # type: ignore[attr-defined]

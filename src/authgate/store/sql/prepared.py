@@ -80,6 +80,8 @@ class Prepared:
         )
         literals = {k: v for k, v in compiled.params.items() if v is not None}
         writes, locks = statement_kind(self.statement)
+        # a transaction-level advisory lock must be taken inside the transaction too
+        locks = locks or "advisory_xact_lock" in compiled.string
         return Compiled(compiled.string, binds, columns, bool(columns), literals, writes, locks)
 
 
