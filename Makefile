@@ -71,9 +71,11 @@ bench: $(STAMP)
 bench-soak: $(STAMP)
 	$(BIN)/python bench/soak.py
 
-## make soak: the long race and reliability runs
+## make soak: the long race and reliability runs (about 100 minutes). Each test's outcome is
+## printed as it ends; the JUnit report (written at the end, also after Ctrl-C) keeps the
+## tracebacks.
 soak: $(STAMP)
-	AUTHGATE_SOAK=1 $(BIN)/pytest -m slow tests
+	AUTHGATE_SOAK=1 $(BIN)/pytest -m slow tests -v -rf --junitxml=soak-report.xml
 
 clean:
 	rm -rf $(VENV) .coverage .coverage.* .mypy_cache .ruff_cache build src/*.egg-info

@@ -3,8 +3,9 @@ restart broke are replaced without an error).
 
 - No pre-ping (three round trips in SQLAlchemy's asyncpg dialect): a pooled connection the
   server closed is recognised without a round trip and replaced, with the rest of the pool.
-- A write transaction begins before its first statement; a read-only one runs its SELECTs
-  in autocommit (READ COMMITTED gives each statement its own snapshot anyway).
+- A write transaction begins at its first statement that writes or locks rows (its
+  prepared reads before that run in autocommit: READ COMMITTED gives each statement its own
+  snapshot anyway); a read-only one runs all its SELECTs in autocommit.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from authgate.core.types import ClientId
+from authgate.store.sql import tables as t
+from authgate.store.sql.prepared import Prepared
 from authgate.store.sql.store import SqlStore
-from tests.helpers import ASGIApp
+from tests.helpers import ASGIApp, now
 
 pytestmark = pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 
@@ -45,6 +48,35 @@ async def test_a_read_only_transaction_runs_in_autocommit(app: ASGIApp) -> None:
     # the connection went back to the pool in its normal mode
     _, one_transaction = await _backend(app.store, readonly=False)
     assert one_transaction
+
+
+_NOW = Prepared(sa.select(sa.func.now().label("at")))
+_INSERT = Prepared(
+    sa.insert(t.rate_limits).values(bucket="lazy-begin", count=1, window_ends_at=sa.bindparam("w"))
+)
+_COUNT = (
+    sa.select(sa.func.count())
+    .select_from(t.rate_limits)
+    .where(t.rate_limits.c.bucket == "lazy-begin")
+)
+
+
+async def test_a_write_transaction_begins_at_its_first_write(app: ASGIApp) -> None:
+    store: SqlStore = app.store
+
+    async def now_twice(tx: object) -> bool:
+        first = (await tx._conn.execute(_NOW)).one()["at"]  # type: ignore[attr-defined]
+        await asyncio.sleep(0.01)
+        return bool(first == (await tx._conn.execute(_NOW)).one()["at"])  # type: ignore[attr-defined]
+
+    async with store.transaction() as tx:
+        assert not await now_twice(tx)  # reads first: no transaction yet
+        await tx._conn.execute(_INSERT, {"w": now()})
+        assert await now_twice(tx)  # from the write on: one transaction
+        async with store.transaction(readonly=True) as other:
+            assert (await other._conn.execute(_COUNT)).scalar() == 0  # not committed yet
+    async with store.transaction(readonly=True) as other:
+        assert (await other._conn.execute(_COUNT)).scalar() == 1
 
 
 async def test_connections_the_server_closed_are_replaced_without_an_error(

@@ -347,3 +347,44 @@ def test_jwks_json_is_the_serialized_set_and_is_cached(rsa: SigningKey) -> None:
     first = ring.jwks_json()
     assert json.loads(first) == ring.jwks()
     assert ring.jwks_json() is first
+
+
+def test_a_ring_parses_only_what_it_can_use() -> None:
+    """A retired key that is still published is read from its public JWK; one past its
+    publication is not read at all (here: private material that cannot be parsed)."""
+    signed = KeyRing([record(ES256)], now=T0)
+    token_signer = signed._active[ES256].record
+    old_token = signed.sign({"a": 1}, alg=ES256)
+    published = dataclasses.replace(
+        token_signer, retired_at=T0 + HOUR, publish_until=T0 + 3 * HOUR, private_jwk="{}"
+    )
+    gone = dataclasses.replace(
+        record(RS256), retired_at=T0, publish_until=T0 + HOUR, private_jwk="{}", public_jwk="{}"
+    )
+    current = record(ES256, active_from=T0 + HOUR)
+    ring = KeyRing([published, gone, current], now=T0 + 2 * HOUR)
+    assert kids(ring) == [current.kid, published.kid]
+    assert ring.verify(old_token).claims == {"a": 1}
+    assert ring.active_kid(ES256) == current.kid
+
+
+def test_a_rebuilt_ring_reuses_the_keys_its_predecessor_parsed(
+    rsa: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+    real = jose._import
+
+    def counting(text: str) -> object:
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(jose, "_import", counting)
+    ec = record(ES256)
+    first = KeyRing([ec, rsa], now=T0)
+    assert len(parsed) == 2
+    newer = record(ES256, active_from=T0 + HOUR)
+    second = KeyRing([ec, rsa, newer], now=T0 + 2 * HOUR, previous=first)
+    assert parsed[2:] == [newer.private_jwk]  # only the new key was parsed
+    token = second.sign({"b": 2}, alg=RS256)
+    assert second.verify(token).claims == {"b": 2}
+    assert second.active_kid(ES256) == newer.kid

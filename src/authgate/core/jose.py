@@ -80,13 +80,28 @@ class _LoadedKey:
 
 class KeyRing:
     """The signing keys in force at one moment: the active key per algorithm and the
-    published set. Built from stored records; parsing happens once per ring.
+    published set. Built from stored records.
+
+    Only what the ring can use is parsed: the private key of a key that signs now or will
+    (not retired, or retired later), the public key of one that is only published, nothing
+    of a key past its publication. A ring is rebuilt every `key_cache_ttl` in every process,
+    and parsing an RSA private key, with its consistency checks, costs milliseconds: keys the
+    `previous` ring parsed are taken from it rather than parsed again.
     """
 
-    def __init__(self, records: Iterable[SigningKey], *, now: datetime) -> None:
+    def __init__(
+        self, records: Iterable[SigningKey], *, now: datetime, previous: KeyRing | None = None
+    ) -> None:
+        known = previous._parsed if previous is not None else {}
+        self._parsed: dict[str, ECKey | RSAKey] = {}  # by the JWK text it was parsed from
         loaded: list[_LoadedKey] = []
         for rec in records:
-            key = _import(rec.private_jwk)
+            signs = rec.retired_at is None or rec.retired_at > now
+            if not signs and rec.publish_until is not None and rec.publish_until <= now:
+                continue  # neither signs nor is published any more
+            text = rec.private_jwk if signs else rec.public_jwk
+            key = known.get(text) or _import(text)
+            self._parsed[text] = key
             loaded.append(_LoadedKey(rec, key))
         self._published = [
             k for k in loaded if k.record.publish_until is None or k.record.publish_until > now

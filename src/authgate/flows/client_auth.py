@@ -59,9 +59,11 @@ async def with_authenticated_client(
     *,
     now: datetime,
     readonly: bool = False,
+    single_write: bool = False,
 ) -> T:
     """Run `work` in one transaction after authenticating the client in it (a read-only one
-    when `work` only reads: it does not queue behind writers).
+    when `work` only reads: it does not queue behind writers; a single-write one when it
+    changes rows in one statement, its last: see Store.transaction).
 
     A private_key_jwt assertion is verified and its jti spent in a transaction of its own
     first, so an assertion is used up even when the request then fails (RFC 7523 §3 item 7).
@@ -73,7 +75,7 @@ async def with_authenticated_client(
     else:
         authenticate = authenticate_client
     deferred: RaiseAfterCommit | None = None
-    async with ctx.store.transaction(readonly=readonly) as tx:
+    async with ctx.store.transaction(readonly=readonly, single_write=single_write) as tx:
         client = await authenticate(tx, ctx, creds, now=now)
         try:
             result = await work(tx, client)

@@ -124,7 +124,9 @@ async def authorize_device(
             interval=settings.device_poll_interval,
         )
 
-    return await with_authenticated_client(ctx, creds, work, now=now)
+    # Reads, then one insert (a user code already taken leaves the table as it was and another
+    # is tried).
+    return await with_authenticated_client(ctx, creds, work, now=now, single_write=True)
 
 
 async def exchange(

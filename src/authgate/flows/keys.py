@@ -29,6 +29,7 @@ class KeyCache:
         self._store = store
         self._ttl = timedelta(seconds=ttl)
         self._ring: jose.KeyRing | None = None
+        self._last: jose.KeyRing | None = None  # the last ring built: its keys are parsed
         self._lock = anyio.Lock()
 
     async def ring(self, now: datetime) -> jose.KeyRing:
@@ -40,8 +41,11 @@ class KeyCache:
             if ring is None or now - ring.built_at >= self._ttl:
                 async with self._store.transaction(readonly=True) as tx:
                     records = await tx.list_signing_keys()
-                ring = await anyio.to_thread.run_sync(lambda: jose.KeyRing(records, now=now))
-                self._ring = ring
+                previous = self._last
+                ring = await anyio.to_thread.run_sync(
+                    lambda: jose.KeyRing(records, now=now, previous=previous)
+                )
+                self._ring = self._last = ring
         return ring
 
     def invalidate(self) -> None:

@@ -47,8 +47,13 @@ async def token(
         await count_token_request(tx, ctx, client, now=now)
         return await exchange(tx, ctx, client, params, now=now)
 
+    # client_credentials reads the client (and a resource) and inserts the token: one write,
+    # unless the token rate limit counts the request in the same transaction.
+    single_write = (
+        grant is GrantType.CLIENT_CREDENTIALS and ctx.settings.token_rate_limit_per_minute <= 0
+    )
     try:
-        body = await with_authenticated_client(ctx, creds, work, now=now)
+        body = await with_authenticated_client(ctx, creds, work, now=now, single_write=single_write)
     except TooManyRequestsError:
         ctx.metrics.rate_limit_hit("token")
         raise

@@ -150,7 +150,15 @@ class StoreTx(
 class Store(JanitorStore, Protocol):
     """A database holding every piece of protocol state."""
 
-    def transaction(self, *, readonly: bool = False) -> AbstractAsyncContextManager[StoreTx]: ...
+    def transaction(
+        self, *, readonly: bool = False, single_write: bool = False
+    ) -> AbstractAsyncContextManager[StoreTx]:
+        """One transaction. `readonly`: the work only reads. `single_write`: the work reads,
+        then changes rows in at most one statement and sends nothing after it (it may run
+        without BEGIN/COMMIT, that statement being atomic by itself).
+        """
+        ...
+
     async def close(self) -> None: ...
     async def ping(self) -> None:
         """Raise TemporarilyUnavailableError if the database cannot be reached."""

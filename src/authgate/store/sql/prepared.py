@@ -35,6 +35,8 @@ class Compiled:
     columns: tuple[tuple[str, Processor], ...]
     returns_rows: bool
     literals: Mapping[str, Any]  # values of the statement's own literals (anonymous binds)
+    writes: bool = False  # INSERT, UPDATE or DELETE
+    locks: bool = False  # SELECT … FOR UPDATE / FOR SHARE
 
     def parameters(self, values: Mapping[str, Any]) -> list[Any]:
         out = []
@@ -77,7 +79,17 @@ class Prepared:
             for entry in compiled._result_columns
         )
         literals = {k: v for k, v in compiled.params.items() if v is not None}
-        return Compiled(compiled.string, binds, columns, bool(columns), literals)
+        writes, locks = statement_kind(self.statement)
+        # a transaction-level advisory lock must be taken inside the transaction too
+        locks = locks or "advisory_xact_lock" in compiled.string
+        return Compiled(compiled.string, binds, columns, bool(columns), literals, writes, locks)
+
+
+def statement_kind(statement: Executable) -> tuple[bool, bool]:
+    """Whether a Core statement writes (INSERT, UPDATE, DELETE) and whether it locks rows."""
+    return bool(getattr(statement, "is_dml", False)), (
+        getattr(statement, "_for_update_arg", None) is not None
+    )
 
 
 def _single(processor: object) -> Processor:

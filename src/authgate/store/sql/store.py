@@ -65,21 +65,24 @@ class SqlStore:
         return [table.name for table in t.metadata.sorted_tables]
 
     @asynccontextmanager
-    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTx]:
+    async def transaction(
+        self, *, readonly: bool = False, single_write: bool = False
+    ) -> AsyncIterator[SqlTx]:
         if isinstance(self.engine, Engine):
-            async with self._sync_transaction(self.engine, readonly) as tx:
+            async with self._sync_transaction(self.engine, readonly, single_write) as tx:
                 yield tx
             return
         with _database_errors():
             async with self._connect(self.engine) as conn:
-                if readonly:
+                if readonly or single_write:
                     # PostgreSQL's READ COMMITTED gives each statement its own snapshot and
-                    # a SELECT takes no lock: BEGIN and COMMIT around reads add two round
-                    # trips and nothing else.
+                    # a SELECT takes no lock: BEGIN and COMMIT around reads, or around reads
+                    # followed by one write (atomic by itself), add two round trips and
+                    # nothing else.
                     conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 async with conn.begin():
-                    executor = AsyncExecutor(conn)
-                    await executor.begin()
+                    executor = AsyncExecutor(conn, single_write=single_write)
+                    await executor.open()
                     yield SqlTx(executor, self._dialect)
 
     @asynccontextmanager
@@ -109,11 +112,13 @@ class SqlStore:
             await conn.close()
 
     @asynccontextmanager
-    async def _sync_transaction(self, engine: Engine, readonly: bool) -> AsyncIterator[SqlTx]:
+    async def _sync_transaction(
+        self, engine: Engine, readonly: bool, single_write: bool
+    ) -> AsyncIterator[SqlTx]:
         if not readonly:
             assert self._writer is not None  # noqa: S101 - a SQLite store has one
             async with self._writer.transaction() as conn:
-                yield SqlTx(SyncExecutor(conn), self._dialect)
+                yield SqlTx(SyncExecutor(conn, single_write=single_write), self._dialect)
             return
         # Readers are kept open (a pool checkout and return cost more than the reads of an
         # introspection); a deferred BEGIN lets WAL run them beside the writer.

@@ -19,7 +19,14 @@ from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.base import Executable
 
-from authgate.store.sql.prepared import Prepared, PreparedResult, run_asyncpg, run_sqlite
+from authgate.store.sql.prepared import (
+    Compiled,
+    Prepared,
+    PreparedResult,
+    run_asyncpg,
+    run_sqlite,
+    statement_kind,
+)
 
 Result = CursorResult[*tuple[Any, ...]] | PreparedResult
 
@@ -37,11 +44,44 @@ class Executor(Protocol):
     ) -> CursorResult[*tuple[Any, ...]]: ...
 
 
+class SingleWriteError(RuntimeError):
+    """A single-write transaction sent a statement after its write, or locked a row."""
+
+
+class SingleWrite:
+    """The rule of a single-write transaction (`Store.transaction(single_write=True)`): reads,
+    then at most one statement that changes rows, and nothing after it; no row locks. On
+    PostgreSQL such a transaction runs without BEGIN and COMMIT, each statement committing by
+    itself (the write alone changes anything, atomically): two round trips fewer. The rule is
+    checked on both databases, so that a flow breaking it fails its tests on either.
+    """
+
+    __slots__ = ("written",)
+
+    def __init__(self) -> None:
+        self.written = False
+
+    def before(self, writes: bool, locks: bool) -> None:
+        if self.written:
+            raise SingleWriteError("a single-write transaction sent a statement after its write")
+        if locks:
+            raise SingleWriteError("a single-write transaction cannot lock rows")
+
+    def after(self, writes: bool, rowcount: int) -> None:
+        if writes and rowcount > 0:
+            self.written = True
+
+    def after_prepared(self, compiled: Compiled, result: PreparedResult) -> None:
+        # a write with RETURNING changed the rows it returned (sqlite3's rowcount may lag)
+        self.after(compiled.writes, len(result.rows) if compiled.returns_rows else result.rowcount)
+
+
 class SyncExecutor:
     """A synchronous SQLAlchemy connection behind the async interface the mixins use."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, single_write: bool = False) -> None:
         self.conn = conn
+        self.single_write = SingleWrite() if single_write else None
 
     @overload
     async def execute(
@@ -54,16 +94,29 @@ class SyncExecutor:
     async def execute(
         self, statement: Executable | Prepared, parameters: Mapping[str, Any] | None = None
     ) -> Result:
+        guard = self.single_write
         if not isinstance(statement, Prepared):
-            return self.conn.execute(statement, parameters)
+            if guard is None:
+                return self.conn.execute(statement, parameters)
+            writes, locks = statement_kind(statement)
+            guard.before(writes, locks)
+            result = self.conn.execute(statement, parameters)
+            guard.after(writes, result.rowcount)
+            return result
         compiled = statement.compiled(self.conn.dialect)
+        if guard is not None:
+            guard.before(compiled.writes, compiled.locks)
         try:
             # The transaction was begun on this driver connection (engine.py's begin hook).
-            return run_sqlite(self.conn.connection.driver_connection, compiled, parameters or {})
+            driver = self.conn.connection.driver_connection
+            prepared = run_sqlite(driver, compiled, parameters or {})
         except sqlite3.Error as exc:
             raise sa_exc.DBAPIError.instance(
                 compiled.sql, None, exc, sqlite3.Error, hide_parameters=True
             ) from exc
+        if guard is not None:
+            guard.after_prepared(compiled, prepared)
+        return prepared
 
 
 # asyncpg failures that mean the connection (or the server) is gone.
@@ -77,11 +130,28 @@ _CONNECTION_ERRORS = (
 
 
 class AsyncExecutor:
-    """An AsyncConnection; prepared statements go to its asyncpg connection directly."""
+    """An AsyncConnection; prepared statements go to its asyncpg connection directly.
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    BEGIN is sent before the transaction's first statement that writes or locks rows, not
+    before its reads: under READ COMMITTED each statement reads its own snapshot and a plain
+    SELECT takes no lock, so reads that come first mean the same outside the transaction. A
+    request that only reads (an unknown token to revoke, a refused client) then costs no
+    BEGIN and COMMIT, and a single-write transaction never begins one (its write commits by
+    itself). Statements that are not `Prepared` go through SQLAlchemy, which begins the
+    transaction at the first of them.
+    """
+
+    def __init__(self, conn: AsyncConnection, *, single_write: bool = False) -> None:
         self.conn = conn
         self._driver: Any = None
+        self._adapted: Any = None
+        self.single_write = SingleWrite() if single_write else None
+
+    async def open(self) -> None:
+        """Take the driver connection (no round trip)."""
+        raw = await self.conn.get_raw_connection()
+        self._adapted = raw.dbapi_connection
+        self._driver = raw.driver_connection
 
     @overload
     async def execute(
@@ -94,12 +164,24 @@ class AsyncExecutor:
     async def execute(
         self, statement: Executable | Prepared, parameters: Mapping[str, Any] | None = None
     ) -> Result:
+        guard = self.single_write
         if not isinstance(statement, Prepared):
-            return await self.conn.execute(statement, parameters)
+            if guard is None:
+                return await self.conn.execute(statement, parameters)
+            writes, locks = statement_kind(statement)
+            guard.before(writes, locks)
+            result = await self.conn.execute(statement, parameters)
+            guard.after(writes, result.rowcount)
+            return result
         compiled = statement.compiled(self.conn.dialect)
+        if self._driver is None:
+            await self.open()
+        if guard is not None:
+            guard.before(compiled.writes, compiled.locks)
+        elif compiled.writes or compiled.locks:
+            await self._begin()
         try:
-            driver = self._driver or await self._begin()
-            return await run_asyncpg(driver, compiled, parameters or {})
+            prepared = await run_asyncpg(self._driver, compiled, parameters or {})
         except (asyncpg.PostgresError, *_CONNECTION_ERRORS) as exc:
             broken = isinstance(exc, _CONNECTION_ERRORS)
             if broken:
@@ -107,19 +189,24 @@ class AsyncExecutor:
             raise sa_exc.DBAPIError(
                 compiled.sql, None, exc, hide_parameters=True, connection_invalidated=broken
             ) from exc
+        if guard is not None:
+            guard.after_prepared(compiled, prepared)
+        return prepared
 
-    async def begin(self) -> None:
-        """BEGIN now rather than at the first statement: SqlStore opens every PostgreSQL
-        transaction this way, so a connection that fails is known before any work is done.
+    async def _begin(self) -> None:
+        """BEGIN, through SQLAlchemy's adapter (which commits what it began), unless the
+        transaction is begun already or the connection is in autocommit.
         """
-        raw = await self.conn.get_raw_connection()
+        adapted = self._adapted
+        if adapted._transaction is not None or adapted.autocommit:
+            return
         try:
-            await self._begin()
+            await adapted._start_transaction()
         except Exception as exc:
             broken = (
                 isinstance(exc, _CONNECTION_ERRORS)  # e.g. command_timeout: no answer
                 or isinstance(exc.__cause__, _CONNECTION_ERRORS)
-                or bool(raw.driver_connection.is_closed())  # type: ignore[union-attr]
+                or bool(self._driver.is_closed())
             )
             if broken:
                 await self._invalidate()
@@ -135,20 +222,6 @@ class AsyncExecutor:
         raw = await self.conn.get_raw_connection()
         raw.driver_connection.terminate()  # type: ignore[union-attr]
         await self.conn.invalidate()
-
-    async def _begin(self) -> Any:
-        """The asyncpg connection, inside the transaction SQLAlchemy's adapter tracks.
-
-        SQLAlchemy's asyncpg adapter begins its transaction lazily, at the first statement;
-        a statement sent to the driver directly must begin it first, through the adapter,
-        or it would run outside the transaction (and the adapter would not commit it).
-        """
-        raw = await self.conn.get_raw_connection()
-        adapted = raw.dbapi_connection
-        if getattr(adapted, "_transaction", None) is None and not adapted.autocommit:  # type: ignore[union-attr]
-            await adapted._start_transaction()  # type: ignore[union-attr]
-        self._driver = raw.driver_connection
-        return self._driver
 
 
 class ForDialects:
