@@ -79,6 +79,27 @@ async def test_a_write_transaction_begins_at_its_first_write(app: ASGIApp) -> No
         assert (await other._conn.execute(_COUNT)).scalar() == 1
 
 
+async def test_a_burst_beyond_the_pool_waits_and_opens_no_connection(app: ASGIApp) -> None:
+    """Overflow connections are closed as they are returned to a full pool: under sustained
+    load every few requests opened a new one (a new backend). There are none: a burst larger
+    than the pool waits for pooled connections, and the next burst finds the same ones.
+    """
+    store: SqlStore = app.store
+
+    async def hold() -> int:
+        async with store.transaction(readonly=True) as tx:
+            pid = (await tx._conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar()
+            await asyncio.sleep(0.02)
+        return int(pid)
+
+    first = set(await asyncio.gather(*(hold() for _ in range(30))))
+    second = set(await asyncio.gather(*(hold() for _ in range(30))))
+    size = store.engine.sync_engine.pool.size()  # type: ignore[union-attr]
+    assert size == 10  # database_pool_size's default
+    assert len(first) <= size
+    assert second <= first  # no connection was opened for the second burst
+
+
 async def test_connections_the_server_closed_are_replaced_without_an_error(
     app: ASGIApp, db: str
 ) -> None:

@@ -35,10 +35,15 @@ def create_engine(
     """An engine for `url` (already normalised by config) with authgate's connection setup."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url, sqlite_synchronous, timeout)
+    # No overflow connections: SQLAlchemy closes an overflow connection when it is returned
+    # while the pool is full, so under sustained load beyond `pool_size` every few requests
+    # opened a new connection (a new PostgreSQL backend, its prepared statements made again):
+    # that halved the throughput. A request beyond the pool waits for a connection, within
+    # `timeout` (then 503).
     engine = create_async_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
         pool_timeout=timeout,
         pool_recycle=1800,
         connect_args={"timeout": timeout, "command_timeout": timeout},
