@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from authgate.core.errors import TemporarilyUnavailableError
 from authgate.core.types import ClientId
 from authgate.store.sql import tables as t
 from authgate.store.sql.prepared import Prepared
@@ -98,6 +99,32 @@ async def test_a_burst_beyond_the_pool_waits_and_opens_no_connection(app: ASGIAp
     assert size == 10  # database_pool_size's default
     assert len(first) <= size
     assert second <= first  # no connection was opened for the second burst
+
+
+_PID = Prepared(sa.select(sa.func.pg_backend_pid().label("pid")))
+# what PostgreSQL says to its clients as it shuts down (SQLSTATE 57P01, admin_shutdown)
+_GOODBYE = Prepared(sa.text("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '57P01'; END $$"))
+
+
+async def test_a_connection_the_server_said_goodbye_on_is_not_used_again(app: ASGIApp) -> None:
+    """REL-06: during a shutdown a connection receives 57P01 and then closes, perhaps after
+    it is back in the pool; reused, it failed the next request with a 500 (asyncpg: "cannot
+    switch to state 12; another operation is in progress"). It is dropped at once.
+    """
+    store: SqlStore = app.store
+    pids: list[int] = []
+
+    async def goodbye() -> None:
+        async with store.transaction(readonly=True) as tx:
+            pids.append((await tx._conn.execute(_PID)).one()["pid"])
+            await tx._conn.execute(_GOODBYE)
+
+    with pytest.raises(TemporarilyUnavailableError):
+        await goodbye()
+    goner = pids[0]
+    for readonly in (True, False, True):
+        async with store.transaction(readonly=readonly) as tx:
+            assert (await tx._conn.execute(_PID)).one()["pid"] != goner
 
 
 async def test_connections_the_server_closed_are_replaced_without_an_error(

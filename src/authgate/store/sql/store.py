@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 
 import anyio
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
@@ -23,7 +24,7 @@ from authgate.store.sql import migrate, tables as t
 from authgate.store.sql.engine import READONLY
 from authgate.store.sql.group_commit import GroupCommit
 from authgate.store.sql.tx_authorization import AuthorizationTx
-from authgate.store.sql.tx_base import AsyncExecutor, SyncExecutor
+from authgate.store.sql.tx_base import GOING_AWAY, AsyncExecutor, SyncExecutor
 from authgate.store.sql.tx_core import CoreTx
 from authgate.store.sql.tx_device import DeviceTx
 from authgate.store.sql.tx_grants import GrantTx
@@ -44,7 +45,13 @@ _SWEEP_LOCK = 4242002
 # is a bad request.
 _OUT_OF_RANGE = (sa_exc.DataError, OverflowError)
 _KEPT_READERS = 8
-_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, OSError, TimeoutError)
+_UNAVAILABLE = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    asyncpg.exceptions.InternalClientError,  # a connection left unusable (tx_base.py)
+    OSError,
+    TimeoutError,
+)
 
 
 class SqlStore:
@@ -221,11 +228,6 @@ def _unavailable(exc: BaseException) -> TemporarilyUnavailableError:
     )
 
 
-# SQLSTATE 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now: PostgreSQL is
-# stopping, restarting or starting (REL-06); asyncpg reports them as plain server errors.
-_GOING_AWAY = frozenset({"57P01", "57P02", "57P03"})
-
-
 def _sqlstates(exc: sa_exc.DBAPIError) -> set[str]:
     codes = set()
     for error in (exc.orig, exc.orig.__cause__ if exc.orig else None):
@@ -236,7 +238,7 @@ def _sqlstates(exc: sa_exc.DBAPIError) -> set[str]:
 
 
 def _server_going_away(exc: sa_exc.DBAPIError) -> bool:
-    return bool(_sqlstates(exc) & _GOING_AWAY)
+    return bool(_sqlstates(exc) & GOING_AWAY)
 
 
 def _bad_value(exc: sa_exc.DBAPIError) -> bool:

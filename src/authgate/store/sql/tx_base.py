@@ -119,14 +119,34 @@ class SyncExecutor:
         return prepared
 
 
-# asyncpg failures that mean the connection (or the server) is gone.
+# asyncpg failures that mean the connection (or the server) is gone, or that the connection
+# is in a state no further statement can use (InternalClientError: "cannot switch to state
+# …; another operation is in progress", seen on a connection PostgreSQL shut down mid-reply).
 _CONNECTION_ERRORS = (
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
     OSError,
     TimeoutError,
 )
+# SQLSTATE 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now: PostgreSQL is
+# stopping, restarting or starting (REL-06); asyncpg reports them as plain server errors.
+GOING_AWAY = frozenset({"57P01", "57P02", "57P03"})
+
+
+def _broken(exc: BaseException, driver: Any) -> bool:
+    """Whether the connection `exc` came from must not be used again: the connection failed,
+    or the server said it is going away (its connection then closes, perhaps before asyncpg
+    has noticed: returned to the pool, it would fail the next request with a 500).
+    """
+    return (
+        isinstance(exc, _CONNECTION_ERRORS)  # e.g. command_timeout: no answer
+        or isinstance(exc.__cause__, _CONNECTION_ERRORS)
+        or getattr(exc, "sqlstate", None) in GOING_AWAY
+        or getattr(exc.__cause__, "sqlstate", None) in GOING_AWAY
+        or bool(driver.is_closed())
+    )
 
 
 class AsyncExecutor:
@@ -183,7 +203,7 @@ class AsyncExecutor:
         try:
             prepared = await run_asyncpg(self._driver, compiled, parameters or {})
         except (asyncpg.PostgresError, *_CONNECTION_ERRORS) as exc:
-            broken = isinstance(exc, _CONNECTION_ERRORS)
+            broken = _broken(exc, self._driver)
             if broken:
                 await self._invalidate()
             raise sa_exc.DBAPIError(
@@ -203,11 +223,7 @@ class AsyncExecutor:
         try:
             await adapted._start_transaction()
         except Exception as exc:
-            broken = (
-                isinstance(exc, _CONNECTION_ERRORS)  # e.g. command_timeout: no answer
-                or isinstance(exc.__cause__, _CONNECTION_ERRORS)
-                or bool(self._driver.is_closed())
-            )
+            broken = _broken(exc, self._driver)
             if broken:
                 await self._invalidate()
             raise sa_exc.DBAPIError(
