@@ -71,9 +71,9 @@ bench: $(STAMP)
 bench-soak: $(STAMP)
 	$(BIN)/python bench/soak.py
 
-## make soak: the long race and reliability runs (about 15 minutes on 2 cores). Each test's outcome is
-## printed as it ends; the JUnit report (written at the end, also after Ctrl-C) keeps the
-## tracebacks.
+## make soak: the long race and reliability runs (about 15 minutes on 2 cores). Each test's
+## outcome is printed as it ends; the JUnit report (written at the end, also after Ctrl-C)
+## keeps the tracebacks.
 soak: $(STAMP)
 	AUTHGATE_SOAK=1 $(BIN)/pytest -m slow tests -v -rf --junitxml=soak-report.xml
 
