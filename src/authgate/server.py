@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from starlette.applications import Starlette
@@ -39,4 +40,18 @@ def app_from_env() -> Starlette:
     # No formatter of ours shows a record's processName, and looking it up is a third of the
     # cost of a LogRecord, that is of every access line (issue 9).
     logging.logMultiprocessing = False
-    return build_app(config.load())
+    app = build_app(config.load())
+    _tune_gc()
+    return app
+
+
+def _tune_gc() -> None:
+    """A full collection walks every object the process holds, about 110,000 after the
+    imports (SQLAlchemy, Starlette, Jinja2): ~55 ms, during which no request is answered.
+    What exists now lives as long as the process, so it is moved out of the collector's
+    sight (gc.freeze), and young collections run less often: a request's garbage is freed by
+    reference counting, the collector only finds cycles.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)

@@ -225,3 +225,66 @@ async def test_access_log_off_keeps_only_server_errors(db: str, logs: Captured) 
             assert (await http.get("/healthz")).status_code == 200
             assert (await http.post("/token", data={"grant_type": "password"})).status_code == 400
     assert logs.access() == []
+
+
+@pytest.mark.parametrize("client_id", [None, "svc-1"])
+def test_the_serve_handler_gets_access_lines_equal_to_the_formatters(
+    client_id: str | None,
+) -> None:
+    """With the serve handler (JSON) as the only one, an access line skips the LogRecord:
+    the line is the one JsonFormatter writes for the record, field for field.
+    """
+    from authgate.web import observability
+    from authgate.web.log_stream import LoopBufferedStreamHandler
+
+    context = observability.RequestContext('id-"\\x', "POST", "/t\u00e9\n", client_id)
+    outputs = []
+    token = observability._current.set(context)  # as RequestObserver has it while it logs
+    for fast in (True, False):
+        stream = io.StringIO()
+        handler: logging.Handler = (
+            LoopBufferedStreamHandler(stream) if fast else logging.StreamHandler(stream)
+        )
+        handler.setFormatter(JsonFormatter())
+        root = logging.getLogger()
+        saved, level = root.handlers[:], root.level
+        root.handlers[:] = [handler]
+        root.setLevel(logging.INFO)
+        try:
+            assert (observability._json_sink(logging.INFO) is handler) is fast
+            observability._log_access(context, 503, 0.012345, "temporarily_unavailable")
+            observability._log_access(context, 200, 0.5, None)
+        finally:
+            root.handlers[:] = saved
+            root.setLevel(level)
+        outputs.append([json.loads(line) for line in stream.getvalue().splitlines()])
+    observability._current.reset(token)
+    for line in (*outputs[0], *outputs[1]):
+        line.pop("time")
+    assert outputs[0] == outputs[1]
+    assert outputs[0][0]["level"] == "warning"
+    assert outputs[0][0]["path"] == "/t\u00e9\n"
+    assert ("client_id" in outputs[0][1]) is (client_id is not None)
+
+
+def test_a_filter_or_a_second_handler_takes_access_lines_the_long_way() -> None:
+    from authgate.web import observability
+    from authgate.web.log_stream import LoopBufferedStreamHandler
+
+    handler = LoopBufferedStreamHandler(io.StringIO())
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    try:
+        root.handlers[:] = [handler, logging.StreamHandler(io.StringIO())]
+        assert observability._json_sink(logging.INFO) is None
+        root.handlers[:] = [handler]
+        handler.addFilter(lambda record: True)
+        assert observability._json_sink(logging.INFO) is None
+        handler.filters.clear()
+        handler.setLevel(logging.ERROR)
+        assert observability._json_sink(logging.INFO) is None
+        handler.setFormatter(TextFormatter())
+        assert observability._json_sink(logging.ERROR) is None
+    finally:
+        root.handlers[:] = saved

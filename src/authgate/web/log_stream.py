@@ -30,11 +30,19 @@ class LoopBufferedStreamHandler(logging.StreamHandler[TextIO]):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._pending.append(self.format(record))
+            line = self.format(record)
         except Exception:
             self.handleError(record)
             return
-        if record.name not in self.buffered:
+        self._queue(line, buffered=record.name in self.buffered)
+
+    def emit_line(self, line: str) -> None:
+        """A line already formatted, of a buffered logger (observability's access lines)."""
+        self._queue(line, buffered=True)
+
+    def _queue(self, line: str, *, buffered: bool) -> None:
+        self._pending.append(line)
+        if not buffered:
             self.flush()
             return
         try:
