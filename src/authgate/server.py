@@ -22,9 +22,10 @@ def open_store(settings: Settings) -> SqlStore:
         create_engine(
             settings.database_url,
             sqlite_synchronous=settings.sqlite_synchronous,
-            pool_size=settings.database_pool_size,
             timeout=settings.database_timeout,
-        )
+        ),
+        pool_size=settings.database_pool_size,
+        timeout=settings.database_timeout,
     )
 
 

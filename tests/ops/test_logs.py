@@ -199,7 +199,10 @@ async def test_no_secret_reaches_the_logs(
 
     everything = logs.everything()
     assert len(logs.access()) >= 12  # the test saw the requests it made
-    assert "sqlalchemy.engine" in everything  # DEBUG really was on, SQL included
+    if app.settings.database_url.startswith("sqlite"):
+        # DEBUG really was on, SQL included (on PostgreSQL every statement goes to asyncpg
+        # directly, store/sql/pg_pool.py: nothing logs SQL there)
+        assert "sqlalchemy.engine" in everything
     for secret in secrets:
         assert secret not in everything
         assert secret[:16] not in everything

@@ -36,7 +36,7 @@ class Counts:
 @contextmanager
 def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counts]:
     counts = Counts()
-    for cls in (tx_base.SyncExecutor, tx_base.AsyncExecutor):
+    for cls in (tx_base.SyncExecutor, tx_base.PgExecutor):
         original = cls.execute
 
         async def execute(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:

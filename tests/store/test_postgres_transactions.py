@@ -95,7 +95,8 @@ async def test_a_burst_beyond_the_pool_waits_and_opens_no_connection(app: ASGIAp
 
     first = set(await asyncio.gather(*(hold() for _ in range(30))))
     second = set(await asyncio.gather(*(hold() for _ in range(30))))
-    size = store.engine.sync_engine.pool.size()  # type: ignore[union-attr]
+    assert store.pool is not None
+    size = store.pool.size
     assert size == 10  # database_pool_size's default
     assert len(first) <= size
     assert second <= first  # no connection was opened for the second burst

@@ -9,7 +9,7 @@ SQLite: WAL journal, a busy timeout, foreign keys on, and `BEGIN IMMEDIATE` for 
 transaction that may write (a deferred BEGIN that later writes can fail with SQLITE_BUSY in
 spite of the timeout: SECURITY.md REL-07). Read-only transactions use a deferred BEGIN, which
 WAL lets run beside a writer. PostgreSQL: a connection pool whose connections broken by a
-database restart are replaced without restarting authgate (REL-06; SqlStore._connect sees
+database restart are replaced without restarting authgate (REL-06; store/sql/pg_pool.py sees
 them without the round trips of a pre-ping).
 """
 
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import create_engine as create_sync_engine, event, exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 READONLY = "authgate_readonly"
 
@@ -29,26 +30,19 @@ def create_engine(
     url: str,
     *,
     sqlite_synchronous: str = "NORMAL",
-    pool_size: int = 10,
     timeout: float = 10.0,
 ) -> AsyncEngine | Engine:
     """An engine for `url` (already normalised by config) with authgate's connection setup."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url, sqlite_synchronous, timeout)
-    # No overflow connections: SQLAlchemy closes an overflow connection when it is returned
-    # while the pool is full, so under sustained load beyond `pool_size` every few requests
-    # opened a new connection (a new PostgreSQL backend, its prepared statements made again):
-    # that halved the throughput. A request beyond the pool waits for a connection, within
-    # `timeout` (then 503).
-    engine = create_async_engine(
+    # PostgreSQL transactions run on SqlStore's own pool of asyncpg connections
+    # (pg_pool.py); this engine compiles statements and runs the migrations, on connections
+    # of its own that it closes after each use.
+    return create_async_engine(
         url,
-        pool_size=pool_size,
-        max_overflow=0,
-        pool_timeout=timeout,
-        pool_recycle=1800,
+        poolclass=NullPool,
         connect_args={"timeout": timeout, "command_timeout": timeout},
     )
-    return engine
 
 
 def _sqlite_engine(url: str, synchronous: str, timeout: float) -> Engine:

@@ -17,11 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import TextClause
+
+if TYPE_CHECKING:
+    from authgate.store.sql.pg_batch import Batch
 
 Processor = Callable[[Any], Any] | None
 
@@ -55,10 +59,15 @@ class Compiled:
 
 
 class Prepared:
-    """A Core statement (with named `bindparam`s) compiled once per dialect."""
+    """A Core statement (with named `bindparam`s) compiled once per dialect. `batch` says
+    how PostgreSQL may send it for many requests at once (store/sql/pg_batch.py).
+    """
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(
+        self, statement: Executable, *, batch: Callable[[Any], Batch] | None = None
+    ) -> None:
         self.statement = statement
+        self.batch = batch(statement) if batch is not None else None
         self._compiled: dict[str, Compiled] = {}
 
     def compiled(self, dialect: Dialect) -> Compiled:
@@ -107,20 +116,52 @@ class PreparedRow(dict[str, Any]):
         return self
 
 
+class TupleRow(tuple[Any, ...]):
+    """A row of a statement that is not `Prepared` (PostgreSQL): like SQLAlchemy's Row, a
+    tuple (it unpacks) readable by column name through `_mapping` or `row["name"]`.
+    """
+
+    _names: tuple[str, ...]
+
+    def __new__(cls, names: tuple[str, ...], values: Sequence[Any]) -> TupleRow:
+        row = super().__new__(cls, values)
+        row._names = names
+        return row
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        return dict(zip(self._names, self, strict=True))
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return self._mapping[key]
+        return super().__getitem__(key)
+
+
 @dataclass(slots=True)
 class PreparedResult:
-    rows: list[PreparedRow]
+    rows: list[Any]  # PreparedRow, or TupleRow
     rowcount: int
 
-    def first(self) -> PreparedRow | None:
+    def first(self) -> Any:
         return self.rows[0] if self.rows else None
 
-    def one(self) -> PreparedRow:
+    def one(self) -> Any:
         if len(self.rows) != 1:
             raise LookupError(f"expected one row, got {len(self.rows)}")
         return self.rows[0]
 
-    def __iter__(self) -> Iterator[PreparedRow]:
+    def scalar(self) -> Any:
+        row = self.first()
+        if row is None:
+            return None
+        return next(iter(row.values())) if isinstance(row, dict) else row[0]
+
+    def scalar_one(self) -> Any:
+        self.one()
+        return self.scalar()
+
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.rows)
 
 
@@ -132,12 +173,50 @@ def run_sqlite(driver: Any, compiled: Compiled, values: Mapping[str, Any]) -> Pr
     return PreparedResult([], cursor.rowcount)
 
 
-async def run_asyncpg(driver: Any, compiled: Compiled, values: Mapping[str, Any]) -> PreparedResult:
-    """Execute on an asyncpg connection (inside the transaction SQLAlchemy began)."""
-    args = compiled.parameters(values)
+async def run_asyncpg(driver: Any, compiled: Compiled, args: Sequence[Any]) -> PreparedResult:
+    """Execute on an asyncpg connection with positional arguments."""
     if compiled.returns_rows:
         records = await driver.fetch(compiled.sql, *args)
         return PreparedResult([compiled.row(tuple(r)) for r in records], len(records))
     status: str = await driver.execute(compiled.sql, *args)
+    return PreparedResult([], _affected(status))
+
+
+def _affected(status: str) -> int:
     tail = status.rsplit(" ", 1)[-1]
-    return PreparedResult([], int(tail) if tail.isdigit() else -1)
+    return int(tail) if tail.isdigit() else -1
+
+
+async def run_adhoc(
+    driver: Any, statement: Executable, dialect: Dialect, parameters: Mapping[str, Any] | None
+) -> tuple[PreparedResult, bool, bool]:
+    """A statement that is not `Prepared`, compiled for this one execution (the paths that
+    run them are not hot: admin, pages, the janitor) and run on asyncpg. Returns the result
+    and whether the statement writes and whether it locks rows.
+    """
+    compiled = statement.compile(  # type: ignore[attr-defined]
+        dialect=dialect, compile_kwargs={"render_postcompile": True}
+    )
+    assert isinstance(compiled, SQLCompiler)  # noqa: S101 - Core statements only
+    values = compiled.construct_params(parameters)
+    procs = compiled._bind_processors
+    args = []
+    for name in compiled.positiontup or []:
+        proc = _single(procs.get(name))
+        args.append(proc(values[name]) if proc else values[name])
+    writes, locks = statement_kind(statement)
+    columns = compiled._result_columns
+    if not (columns or isinstance(statement, TextClause)):
+        status: str = await driver.execute(compiled.string, *args)
+        return PreparedResult([], _affected(status)), writes, locks
+    records = await driver.fetch(compiled.string, *args)
+    if columns:
+        names = tuple(entry.keyname for entry in columns)
+        results = [entry.type._cached_result_processor(dialect, None) for entry in columns]
+        rows = [
+            TupleRow(names, [p(v) if p else v for p, v in zip(results, r, strict=True)])
+            for r in records
+        ]
+    else:
+        rows = [TupleRow(tuple(r.keys()), tuple(r)) for r in records]
+    return PreparedResult(rows, len(rows)), writes, locks

@@ -11,20 +11,20 @@ import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 
-import anyio
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.core.errors import InvalidRequestError, TemporarilyUnavailableError
 from authgate.store.sql import migrate, tables as t
 from authgate.store.sql.engine import READONLY
 from authgate.store.sql.group_commit import GroupCommit
+from authgate.store.sql.pg_batch import PgBatcher
+from authgate.store.sql.pg_pool import GOING_AWAY, PgPool, connect_arguments
 from authgate.store.sql.tx_authorization import AuthorizationTx
-from authgate.store.sql.tx_base import GOING_AWAY, AsyncExecutor, SyncExecutor
+from authgate.store.sql.tx_base import PgExecutor, SyncExecutor
 from authgate.store.sql.tx_core import CoreTx
 from authgate.store.sql.tx_device import DeviceTx
 from authgate.store.sql.tx_grants import GrantTx
@@ -57,9 +57,23 @@ _UNAVAILABLE = (
 class SqlStore:
     """The Store on an AsyncEngine (PostgreSQL) or a synchronous Engine (SQLite)."""
 
-    def __init__(self, engine: AsyncEngine | Engine) -> None:
+    def __init__(
+        self, engine: AsyncEngine | Engine, *, pool_size: int = 10, timeout: float = 10.0
+    ) -> None:
         self.engine = engine
         self._dialect = engine.dialect.name
+        # PostgreSQL: transactions on asyncpg connections of our own pool (pg_pool.py); the
+        # engine (without a pool) compiles statements and runs the migrations.
+        self.pool = (
+            PgPool(
+                connect_arguments(engine.dialect.create_connect_args(engine.url)[1]),
+                size=pool_size,
+                timeout=timeout,
+            )
+            if isinstance(engine, AsyncEngine)
+            else None
+        )
+        self._batcher = PgBatcher(self.pool, engine.dialect) if self.pool is not None else None
         # SQLite has one writer at a time. One process's write transactions are queued on
         # one long-lived connection and share their COMMITs (group_commit.py); without the
         # queue they would wait for each other in SQLite's busy handler, which sleeps in
@@ -79,44 +93,27 @@ class SqlStore:
             async with self._sync_transaction(self.engine, readonly, single_write) as tx:
                 yield tx
             return
+        assert self.pool is not None  # noqa: S101 - a PostgreSQL store has one
         with _database_errors():
-            async with self._connect(self.engine) as conn:
-                if readonly or single_write:
-                    # PostgreSQL's READ COMMITTED gives each statement its own snapshot and
-                    # a SELECT takes no lock: BEGIN and COMMIT around reads, or around reads
-                    # followed by one write (atomic by itself), add two round trips and
-                    # nothing else.
-                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                async with conn.begin():
-                    executor = AsyncExecutor(conn, single_write=single_write)
-                    await executor.open()
-                    yield SqlTx(executor, self._dialect)
-
-    @asynccontextmanager
-    async def _connect(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-        """A live pooled connection, within one `database_timeout` in all (REL-06).
-
-        No pre-ping: SQLAlchemy's asyncpg ping is three round trips (BEGIN, `;`, ROLLBACK)
-        before every transaction. asyncpg marks a connection closed when the database closes
-        its socket (a restart), so a stale connection is seen without a round trip: it is
-        dropped, with the rest of the pool (its other connections are as stale), and a new
-        one is opened within the same budget.
-        """
-        pool = engine.sync_engine.pool
-        with anyio.fail_after(pool.timeout() if isinstance(pool, QueuePool) else None):
-            while True:
-                conn = engine.connect()
-                await conn.start()
-                raw = await conn.get_raw_connection()
-                if not raw.driver_connection.is_closed():  # type: ignore[union-attr]
-                    break
-                await conn.invalidate()
-                await conn.close()
-                await engine.dispose(close=False)
-        try:
-            yield conn
-        finally:
-            await conn.close()
+            executor = PgExecutor(
+                self.pool,
+                self.engine.dialect,
+                batcher=self._batcher,
+                autocommit=readonly,
+                single_write=single_write,
+            )
+            try:
+                yield SqlTx(executor, self._dialect)
+                await executor.commit()
+            except Exception:
+                await executor.rollback()
+                raise
+            except BaseException:  # cancelled mid-statement: the connection is not reused
+                executor.broken = True
+                raise
+            finally:
+                if executor.driver is not None:
+                    self.pool.release(executor.driver, broken=executor.broken)
 
     @asynccontextmanager
     async def _sync_transaction(
@@ -165,20 +162,21 @@ class SqlStore:
                 finally:
                     fcntl.flock(lock_file, fcntl.LOCK_UN)
             return
+        assert self.pool is not None  # noqa: S101
         try:
-            conn = await self.engine.connect()
+            conn = await self.pool.acquire()
         except _UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
+        broken = True
         try:
-            lock = sa.text("SELECT pg_try_advisory_lock(:k)")
-            acquired = bool((await conn.execute(lock, {"k": _SWEEP_LOCK})).scalar())
-            await conn.commit()  # the lock is the session's, not the transaction's
+            acquired = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", _SWEEP_LOCK))
+            # the lock is the session's, not a transaction's
             yield acquired
             if acquired:
-                await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _SWEEP_LOCK})
-                await conn.commit()
+                await conn.execute("SELECT pg_advisory_unlock($1)", _SWEEP_LOCK)
+            broken = False
         finally:
-            await conn.close()
+            self.pool.release(conn, broken=broken)  # a connection still locking is closed
 
     async def ping(self) -> None:
         async with self.transaction(readonly=True) as tx:
@@ -198,6 +196,8 @@ class SqlStore:
                 self._readers.pop().close()
             self.engine.dispose()
         else:
+            assert self.pool is not None  # noqa: S101
+            await self.pool.close()
             await self.engine.dispose()
 
 

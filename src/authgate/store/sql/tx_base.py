@@ -2,7 +2,7 @@
 
 Mixins execute SQLAlchemy Core statements, or `Prepared` ones (store/sql/prepared.py) on
 the hot paths, through an Executor: SyncExecutor for SQLite (sqlite3, synchronously on the
-event loop's thread), AsyncExecutor for PostgreSQL (asyncpg).
+event loop's thread), PgExecutor for PostgreSQL (asyncpg).
 """
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, CursorResult
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection, CursorResult, Dialect
 from sqlalchemy.sql.base import Executable
 
+from authgate.store.sql.pg_batch import PgBatcher
+from authgate.store.sql.pg_pool import DRIVER_ERRORS, PgPool, driver_error
 from authgate.store.sql.prepared import (
     Compiled,
     Prepared,
     PreparedResult,
+    run_adhoc,
     run_asyncpg,
     run_sqlite,
     statement_kind,
@@ -119,59 +121,44 @@ class SyncExecutor:
         return prepared
 
 
-# asyncpg failures that mean the connection (or the server) is gone, or that the connection
-# is in a state no further statement can use (InternalClientError: "cannot switch to state
-# …; another operation is in progress", seen on a connection PostgreSQL shut down mid-reply).
-_CONNECTION_ERRORS = (
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.InterfaceError,
-    asyncpg.exceptions.InternalClientError,
-    OSError,
-    TimeoutError,
-)
-# SQLSTATE 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now: PostgreSQL is
-# stopping, restarting or starting (REL-06); asyncpg reports them as plain server errors.
-GOING_AWAY = frozenset({"57P01", "57P02", "57P03"})
+class PgExecutor:
+    """One transaction on PostgreSQL, on an asyncpg connection of the pool (pg_pool.py),
+    taken at its first statement that needs one.
 
-
-def _broken(exc: BaseException, driver: Any) -> bool:
-    """Whether the connection `exc` came from must not be used again: the connection failed,
-    or the server said it is going away (its connection then closes, perhaps before asyncpg
-    has noticed: returned to the pool, it would fail the next request with a 500).
-    """
-    return (
-        isinstance(exc, _CONNECTION_ERRORS)  # e.g. command_timeout: no answer
-        or isinstance(exc.__cause__, _CONNECTION_ERRORS)
-        or getattr(exc, "sqlstate", None) in GOING_AWAY
-        or getattr(exc.__cause__, "sqlstate", None) in GOING_AWAY
-        or bool(driver.is_closed())
-    )
-
-
-class AsyncExecutor:
-    """An AsyncConnection; prepared statements go to its asyncpg connection directly.
-
-    BEGIN is sent before the transaction's first statement that writes or locks rows, not
-    before its reads: under READ COMMITTED each statement reads its own snapshot and a plain
-    SELECT takes no lock, so reads that come first mean the same outside the transaction. A
-    request that only reads (an unknown token to revoke, a refused client) then costs no
-    BEGIN and COMMIT, and a single-write transaction never begins one (its write commits by
-    itself). Statements that are not `Prepared` go through SQLAlchemy, which begins the
-    transaction at the first of them.
+    BEGIN is sent before the transaction's first `Prepared` statement that writes or locks
+    rows, not before its reads: under READ COMMITTED each statement reads its own snapshot
+    and a plain SELECT takes no lock, so reads that come first mean the same outside the
+    transaction. A request that only reads (an unknown token to revoke, a refused client)
+    then costs no BEGIN and COMMIT; a read-only or single-write transaction (`autocommit`)
+    never begins one (its one write commits by itself), and its `Prepared` statements that
+    may be batched go with the same statement of other requests (pg_batch.py) while it holds
+    no connection of its own. A statement that is not `Prepared` is compiled for its one
+    execution and begins the transaction first, whatever it does (an advisory lock in
+    `sa.text`, say).
     """
 
-    def __init__(self, conn: AsyncConnection, *, single_write: bool = False) -> None:
-        self.conn = conn
-        self._driver: Any = None
-        self._adapted: Any = None
+    def __init__(
+        self,
+        pool: PgPool,
+        dialect: Dialect,
+        *,
+        batcher: PgBatcher | None = None,
+        autocommit: bool = False,
+        single_write: bool = False,
+    ) -> None:
+        self.pool = pool
+        self.dialect = dialect
+        self.driver: asyncpg.Connection | None = None
+        self.autocommit = autocommit or single_write
+        self.batcher = batcher if self.autocommit else None
+        self.begun = False
+        self.broken = False
         self.single_write = SingleWrite() if single_write else None
 
-    async def open(self) -> None:
-        """Take the driver connection (no round trip)."""
-        raw = await self.conn.get_raw_connection()
-        self._adapted = raw.dbapi_connection
-        self._driver = raw.driver_connection
+    async def _connection(self) -> asyncpg.Connection:
+        if self.driver is None:
+            self.driver = await self.pool.acquire()
+        return self.driver
 
     @overload
     async def execute(
@@ -186,58 +173,68 @@ class AsyncExecutor:
     ) -> Result:
         guard = self.single_write
         if not isinstance(statement, Prepared):
-            if guard is None:
-                return await self.conn.execute(statement, parameters)
-            writes, locks = statement_kind(statement)
-            guard.before(writes, locks)
-            result = await self.conn.execute(statement, parameters)
-            guard.after(writes, result.rowcount)
-            return result
-        compiled = statement.compiled(self.conn.dialect)
-        if self._driver is None:
-            await self.open()
+            if guard is not None:
+                guard.before(*statement_kind(statement))
+            elif not self.autocommit:
+                await self._begin()
+            driver = await self._connection()
+            try:
+                adhoc, writes, _ = await run_adhoc(driver, statement, self.dialect, parameters)
+            except DRIVER_ERRORS as exc:
+                raise self._failed(exc, str(statement)) from exc
+            if guard is not None:
+                guard.after(writes, adhoc.rowcount)
+            return adhoc
+        compiled = statement.compiled(self.dialect)
         if guard is not None:
             guard.before(compiled.writes, compiled.locks)
-        elif compiled.writes or compiled.locks:
+        elif (compiled.writes or compiled.locks) and not self.autocommit:
             await self._begin()
-        try:
-            prepared = await run_asyncpg(self._driver, compiled, parameters or {})
-        except (asyncpg.PostgresError, *_CONNECTION_ERRORS) as exc:
-            broken = _broken(exc, self._driver)
-            if broken:
-                await self._invalidate()
-            raise sa_exc.DBAPIError(
-                compiled.sql, None, exc, hide_parameters=True, connection_invalidated=broken
-            ) from exc
+        if self.batcher is not None and statement.batch is not None and self.driver is None:
+            prepared = await self.batcher.run(statement, parameters or {})
+        else:
+            driver = await self._connection()
+            try:
+                prepared = await run_asyncpg(
+                    driver, compiled, compiled.parameters(parameters or {})
+                )
+            except DRIVER_ERRORS as exc:
+                raise self._failed(exc, compiled.sql) from exc
         if guard is not None:
             guard.after_prepared(compiled, prepared)
         return prepared
 
     async def _begin(self) -> None:
-        """BEGIN, through SQLAlchemy's adapter (which commits what it began), unless the
-        transaction is begun already or the connection is in autocommit.
-        """
-        adapted = self._adapted
-        if adapted._transaction is not None or adapted.autocommit:
-            return
-        try:
-            await adapted._start_transaction()
-        except Exception as exc:
-            broken = _broken(exc, self._driver)
-            if broken:
-                await self._invalidate()
-            raise sa_exc.DBAPIError(
-                "BEGIN", None, exc, hide_parameters=True, connection_invalidated=broken
-            ) from exc
+        if not self.begun:
+            await self._command("BEGIN")
+            self.begun = True
 
-    async def _invalidate(self) -> None:
-        """Drop a broken connection. Its socket is closed first: SQLAlchemy's invalidation
-        would otherwise wait up to 2 s for a polite goodbye from a database that does not
-        answer (a network partition).
-        """
-        raw = await self.conn.get_raw_connection()
-        raw.driver_connection.terminate()  # type: ignore[union-attr]
-        await self.conn.invalidate()
+    async def commit(self) -> None:
+        if self.begun:
+            self.begun = False
+            await self._command("COMMIT")
+
+    async def rollback(self) -> None:
+        """End a failed transaction; a connection that cannot is dropped by the pool."""
+        if self.begun and not self.broken and self.driver is not None:
+            self.begun = False
+            try:
+                await self.driver.execute("ROLLBACK")
+            except Exception:
+                self.broken = True
+
+    async def _command(self, command: str) -> None:
+        driver = await self._connection()
+        try:
+            await driver.execute(command)
+        except DRIVER_ERRORS as exc:
+            raise self._failed(exc, command) from exc
+
+    def _failed(self, exc: BaseException, sql: str) -> sa_exc.DBAPIError:
+        assert self.driver is not None  # noqa: S101 - the statement ran on it
+        error = driver_error(exc, self.driver, sql)
+        self.broken = self.broken or error.connection_invalidated
+        return error
 
 
 class ForDialects:

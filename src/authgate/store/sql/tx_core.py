@@ -22,18 +22,20 @@ from authgate.core.models import (
 )
 from authgate.core.types import ClientId, Subject
 from authgate.store.sql import rows, tables as t
+from authgate.store.sql.pg_batch import ByKey, InsertMany
 from authgate.store.sql.prepared import Prepared
 from authgate.store.sql.tables import Timestamp
 from authgate.store.sql.tx_base import ForDialects, SqlTxBase
 
 # Hot-path statements are built once; SQLAlchemy caches their compiled form.
 _FIND_CLIENT = Prepared(
-    sa.select(t.clients).where(t.clients.c.client_id == sa.bindparam("client_id"))
+    sa.select(t.clients).where(t.clients.c.client_id == sa.bindparam("client_id")),
+    batch=ByKey,
 )
 _FIND_RESOURCE = Prepared(sa.select(t.resources).where(t.resources.c.uri == sa.bindparam("uri")))
 _FIND_USER = Prepared(sa.select(t.users).where(t.users.c.sub == sa.bindparam("sub")))
-_INSERT_ACCESS_TOKEN = Prepared(sa.insert(t.access_tokens))
-_FIND_ACCESS_TOKEN = Prepared(rows.FIND_ACCESS_TOKEN)
+_INSERT_ACCESS_TOKEN = Prepared(sa.insert(t.access_tokens), batch=InsertMany)
+_FIND_ACCESS_TOKEN = Prepared(rows.FIND_ACCESS_TOKEN, batch=ByKey)
 _rl = t.rate_limits.c
 _PEEK_RATE_LIMIT = Prepared(
     sa.select(_rl.count).where(
