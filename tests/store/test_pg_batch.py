@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from authgate.core.models import AccessToken
+from authgate.core.models import AccessToken, DeviceCode
 from authgate.core.tokens import hash_token, new_id, new_token
-from authgate.core.types import AccessTokenFormat, ClientId
+from authgate.core.types import AccessTokenFormat, ClientId, DeviceStatus
 from authgate.store.sql import pg_pool, tables as t
 from authgate.store.sql.pg_batch import ByKey, InsertMany
 from authgate.store.sql.prepared import Prepared
@@ -149,3 +149,48 @@ def test_only_plain_lookups_and_inserts_are_batched() -> None:
         sa.select(t.clients).where(t.clients.c.client_id == sa.bindparam("k")), batch=ByKey
     )
     assert isinstance(lookup.batch, ByKey) and lookup.batch.param == "k"
+
+
+def _device(client_id: str, user_code: str, *, expires_in: float = 600) -> DeviceCode:
+    created = now()
+    return DeviceCode(
+        device_code_hash=hash_token(new_token()),
+        user_code=user_code,
+        client_id=ClientId(client_id),
+        scope=frozenset({"openid"}),
+        status=DeviceStatus.PENDING,
+        interval=5,
+        created_at=created,
+        expires_at=created + timedelta(seconds=expires_in),
+    )
+
+
+@POSTGRESQL
+async def test_device_codes_of_one_turn_go_in_together_and_a_held_user_code_is_refused(
+    app: ASGIApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RFC 8628 §6.1: a user code held by a live device code is not given again (the caller
+    draws another); one held by an expired code is taken over. Also in a batch, where two
+    requests of one turn may even draw the same code.
+    """
+    store: SqlStore = app.store
+    client_id = (await make_client(app)).client_id
+    async with store.transaction(single_write=True) as tx:
+        assert await tx.add_device_code(_device(client_id, "LIVE-CODE"), now=now())
+    async with store.transaction(single_write=True) as tx:
+        old = _device(client_id, "OLD-CODE", expires_in=-1)
+        assert await tx.add_device_code(old, now=now())
+
+    async def add(device: DeviceCode) -> bool:
+        async with store.transaction(single_write=True) as tx:
+            return await tx.add_device_code(device, now=now())
+
+    acquired = Acquired(monkeypatch)
+    batch = [_device(client_id, c) for c in ("NEW-AAAA", "LIVE-CODE", "OLD-CODE", "NEW-BBBB")]
+    assert await asyncio.gather(*(add(d) for d in batch)) == [True, False, True, True]
+    assert acquired.count == 1
+    twins = [_device(client_id, "TWIN-CODE"), _device(client_id, "TWIN-CODE")]
+    assert sorted(await asyncio.gather(*(add(d) for d in twins))) == [False, True]
+    async with store.transaction(readonly=True) as tx:
+        for device, kept in [(batch[0], True), (batch[1], False), (batch[2], True)]:
+            assert (await tx.find_device_code(device.device_code_hash) is not None) is kept

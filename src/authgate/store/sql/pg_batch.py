@@ -33,24 +33,33 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter
-from sqlalchemy.sql.selectable import Select
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from authgate.store.sql.pg_pool import DRIVER_ERRORS, PgPool, driver_error
-from authgate.store.sql.prepared import Compiled, Prepared, PreparedResult, run_asyncpg
+from authgate.store.sql.prepared import (
+    Compiled,
+    Prepared,
+    PreparedResult,
+    PreparedRow,
+    run_asyncpg,
+)
 
 _ORDINAL = "batch_n"
 
 
 class ByKey:
-    """A SELECT whose one parameter is a key; `many` looks up an array of keys at once."""
+    """A SELECT (or a UNION ALL of them) whose one parameter is a key; `many` looks up an
+    array of keys at once, each row with its key's ordinal.
+    """
 
-    def __init__(self, statement: Select[Any]) -> None:
-        binds = [b for b in visitors.iterate(statement) if isinstance(b, BindParameter)]
+    def __init__(self, statement: Any) -> None:
+        binds = {b.key: b for b in visitors.iterate(statement) if isinstance(b, BindParameter)}
+        binds = {k: b for k, b in binds.items() if b.value is None}  # literals are no key
         if len(binds) != 1:
             raise TypeError("a ByKey lookup has exactly one parameter, its key")
-        self.param = binds[0].key
+        ((self.param, bind),) = binds.items()
         keys = (
-            sa.func.unnest(sa.bindparam("keys", type_=postgresql.ARRAY(binds[0].type)))
+            sa.func.unnest(sa.bindparam("keys", type_=postgresql.ARRAY(bind.type)))
             .table_valued("key", with_ordinality=_ORDINAL)
             .render_derived()
             .alias("batch_keys")
@@ -62,15 +71,40 @@ class ByKey:
             return None
 
         many = visitors.replacement_traverse(statement, {}, replace)
-        self.many = Prepared(many.add_columns(keys.c[_ORDINAL]))  # type: ignore[attr-defined]
+        ordinal = keys.c[_ORDINAL]
+        if isinstance(many, CompoundSelect):
+            many = sa.union_all(*(s.add_columns(ordinal) for s in many.selects))  # type: ignore[attr-defined]
+        else:
+            many = many.add_columns(ordinal)
+        self.many = Prepared(many)
 
 
 class InsertMany:
-    """A plain INSERT: each statement changes exactly the row it inserts."""
+    """An INSERT of one row. A plain one changes exactly the row it inserts: the rows of one
+    loop turn go as one `executemany`. One with a conflict rule and `RETURNING key` (a row
+    may be refused) gives `many`, the same INSERT from `unnest_rows(table)`: each request
+    learns whether its row went in from the keys the batch returns.
+    """
 
-    def __init__(self, statement: Any) -> None:
-        if not isinstance(statement, sa.Insert) or statement._post_values_clause is not None:
-            raise TypeError("InsertMany takes a plain INSERT")
+    def __init__(self, statement: Any, *, key: str | None = None, many: Any = None) -> None:
+        if not isinstance(statement, sa.Insert):
+            raise TypeError("InsertMany takes an INSERT")
+        if (many is None) != (statement._post_values_clause is None):
+            raise TypeError("an INSERT with a conflict rule is batched by its `many` form")
+        self.key = key
+        self.many = Prepared(many) if many is not None else None
+
+
+def unnest_rows(table: sa.Table) -> Any:
+    """`SELECT unnest(:many_a), unnest(:many_b), …`: one row per element of the column
+    arrays, the source of an `InsertMany.many` INSERT.
+    """
+    return sa.select(
+        *(
+            sa.func.unnest(sa.bindparam(f"many_{c.name}", type_=postgresql.ARRAY(c.type)))
+            for c in table.c
+        )
+    )
 
 
 Batch = ByKey | InsertMany
@@ -136,8 +170,8 @@ class PgBatcher:
                 _settle(members[0], await run_asyncpg(conn, compiled, args))
             elif isinstance(batch, ByKey):
                 await self._lookup(conn, batch, members)
-            else:
-                await self._insert(conn, compiled, members)
+            elif isinstance(batch, InsertMany):
+                await self._insert(conn, batch, compiled, members)
             return False
         except DRIVER_ERRORS as exc:
             error = driver_error(exc, conn, compiled.sql)
@@ -170,11 +204,28 @@ class PgBatcher:
                 _settle(m, PreparedResult(list(key_rows), len(key_rows)))
 
     async def _insert(
-        self, conn: asyncpg.Connection, compiled: Compiled, members: list[_Member]
+        self,
+        conn: asyncpg.Connection,
+        batch: InsertMany,
+        compiled: Compiled,
+        members: list[_Member],
     ) -> None:
-        await conn.executemany(compiled.sql, [compiled.parameters(m.values) for m in members])
+        if batch.many is None:
+            await conn.executemany(compiled.sql, [compiled.parameters(m.values) for m in members])
+            for m in members:
+                _settle(m, PreparedResult([], 1))
+            return
+        many = batch.many.compiled(self._dialect)
+        values: dict[str, Any] = dict(members[-1].values)  # shared ones (`now`): the latest
+        for name, _ in many.binds:
+            if name.startswith("many_"):
+                values[name] = [m.values[name[5:]] for m in members]
+        found = await run_asyncpg(conn, many, many.parameters(values))
+        key = batch.key or ""
+        inserted = {row[key] for row in found.rows}
         for m in members:
-            _settle(m, PreparedResult([], 1))
+            row = [PreparedRow({key: m.values[key]})] if m.values[key] in inserted else []
+            _settle(m, PreparedResult(row, len(row)))
 
     async def _one_by_one(
         self, conn: asyncpg.Connection, compiled: Compiled, members: Sequence[_Member]

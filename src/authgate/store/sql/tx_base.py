@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Dialect
 from sqlalchemy.sql.base import Executable
 
-from authgate.store.sql.pg_batch import PgBatcher
+from authgate.store.sql.pg_batch import Batch, ByKey, PgBatcher
 from authgate.store.sql.pg_pool import DRIVER_ERRORS, PgPool, driver_error
 from authgate.store.sql.prepared import (
     Compiled,
@@ -130,11 +130,11 @@ class PgExecutor:
     and a plain SELECT takes no lock, so reads that come first mean the same outside the
     transaction. A request that only reads (an unknown token to revoke, a refused client)
     then costs no BEGIN and COMMIT; a read-only or single-write transaction (`autocommit`)
-    never begins one (its one write commits by itself), and its `Prepared` statements that
-    may be batched go with the same statement of other requests (pg_batch.py) while it holds
-    no connection of its own. A statement that is not `Prepared` is compiled for its one
-    execution and begins the transaction first, whatever it does (an advisory lock in
-    `sa.text`, say).
+    never begins one (its one write commits by itself). While a transaction holds no
+    connection of its own, its lookups that may be batched go with the same lookup of other
+    requests (pg_batch.py), and so do its inserts if it commits statement by statement. A
+    statement that is not `Prepared` is compiled for its one execution and begins the
+    transaction first, whatever it does (an advisory lock in `sa.text`, say).
     """
 
     def __init__(
@@ -150,7 +150,7 @@ class PgExecutor:
         self.dialect = dialect
         self.driver: asyncpg.Connection | None = None
         self.autocommit = autocommit or single_write
-        self.batcher = batcher if self.autocommit else None
+        self.batcher = batcher
         self.begun = False
         self.broken = False
         self.single_write = SingleWrite() if single_write else None
@@ -190,7 +190,8 @@ class PgExecutor:
             guard.before(compiled.writes, compiled.locks)
         elif (compiled.writes or compiled.locks) and not self.autocommit:
             await self._begin()
-        if self.batcher is not None and statement.batch is not None and self.driver is None:
+        if self._batches(statement):
+            assert self.batcher is not None  # noqa: S101 - _batches says so
             prepared = await self.batcher.run(statement, parameters or {})
         else:
             driver = await self._connection()
@@ -203,6 +204,17 @@ class PgExecutor:
         if guard is not None:
             guard.after_prepared(compiled, prepared)
         return prepared
+
+    def _batches(self, statement: Prepared) -> bool:
+        """Whether `statement` goes with the same statement of other transactions: while
+        this one holds no connection (so has not begun either), a lookup always (before a
+        transaction's first write, its reads run in autocommit anyway), an insert only in a
+        transaction that commits statement by statement.
+        """
+        batch = statement.batch
+        if batch is None or self.batcher is None or self.driver is not None:
+            return False
+        return isinstance(batch, ByKey) or self.autocommit
 
     async def _begin(self) -> None:
         if not self.begun:
@@ -239,13 +251,19 @@ class PgExecutor:
 
 class ForDialects:
     """A statement that differs by dialect (INSERT … ON CONFLICT, FOR UPDATE), prepared for
-    each: `build` receives the dialect's name and its INSERT constructor.
+    each: `build` receives the dialect's name and its INSERT constructor; `batch`, how
+    PostgreSQL may send it for many requests at once (pg_batch.py).
     """
 
-    def __init__(self, build: Callable[[str, Callable[[sa.Table], Any]], Executable]) -> None:
+    def __init__(
+        self,
+        build: Callable[[str, Callable[[sa.Table], Any]], Executable],
+        *,
+        batch: Callable[[Any], Batch] | None = None,
+    ) -> None:
         self._prepared = {
             "sqlite": Prepared(build("sqlite", sqlite.insert)),
-            "postgresql": Prepared(build("postgresql", postgresql.insert)),
+            "postgresql": Prepared(build("postgresql", postgresql.insert), batch=batch),
         }
 
     def __getitem__(self, dialect: str) -> Prepared:

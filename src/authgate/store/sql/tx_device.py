@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.base import Executable
 
 from authgate.core.models import DeviceCode
 from authgate.core.types import DeviceStatus, GrantId, Subject
 from authgate.store.sql import rows, tables as t
+from authgate.store.sql.pg_batch import InsertMany, unnest_rows
 from authgate.store.sql.prepared import Prepared
 from authgate.store.sql.tables import Timestamp
 from authgate.store.sql.tx_base import ForDialects, SqlTxBase
@@ -20,11 +22,16 @@ _d = t.device_codes.c
 _BY_HASH = sa.select(t.device_codes).where(_d.device_code_hash == sa.bindparam("h"))
 
 
-def _add_device_code(dialect: str, insert: Callable[[sa.Table], Any]) -> Executable:
+def _add_device_code(
+    dialect: str, insert: Callable[[sa.Table], Any], rows_from: Any = None
+) -> Executable:
     """Insert, or take over the user code of an expired holder, in one statement; nothing
-    (no row returned) when a live code holds the user code.
+    (no row returned) when a live code holds the user code. `rows_from`: the rows of many
+    requests at once (PostgreSQL, pg_batch.py).
     """
     ins = insert(t.device_codes)
+    if rows_from is not None:
+        ins = ins.from_select(list(t.device_codes.c), rows_from)
     stmt: Executable = ins.on_conflict_do_update(
         index_elements=["user_code"],
         set_={c.name: ins.excluded[c.name] for c in t.device_codes.c},
@@ -38,7 +45,14 @@ def _find_device_code(dialect: str, insert: object) -> Executable:
     return _BY_HASH.with_for_update() if dialect == "postgresql" else _BY_HASH
 
 
-_ADD_DEVICE_CODE = ForDialects(_add_device_code)
+_ADD_DEVICE_CODE = ForDialects(
+    _add_device_code,
+    batch=lambda statement: InsertMany(
+        statement,
+        key="user_code",
+        many=_add_device_code("postgresql", postgresql.insert, unnest_rows(t.device_codes)),
+    ),
+)
 _FIND_DEVICE_CODE = ForDialects(_find_device_code)
 _RECORD_POLL = Prepared(
     sa.update(t.device_codes)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from authgate.core.models import AuthorizationCode, Grant, RefreshToken, TokenStatus
 from authgate.core.types import GrantId, RevokedBy, Subject
 from authgate.store.sql import rows, tables as t
+from authgate.store.sql.pg_batch import ByKey
 from authgate.store.sql.prepared import Prepared
 from authgate.store.sql.tx_base import SqlTxBase
 
@@ -34,7 +35,8 @@ _FIND_REFRESH_TOKEN = Prepared(
         .join(t.clients, t.clients.c.client_id == R.client_id)
         .outerjoin(t.users, t.users.c.sub == G.sub)
     )
-    .where(R.token_hash == sa.bindparam("h"))
+    .where(R.token_hash == sa.bindparam("h")),
+    batch=ByKey,
 )
 _ADD_GRANT = Prepared(sa.insert(t.grants))
 _FIND_GRANT = Prepared(sa.select(t.grants).where(G.grant_id == sa.bindparam("g")))

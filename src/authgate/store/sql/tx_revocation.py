@@ -17,6 +17,7 @@ from sqlalchemy.sql.base import Executable
 from authgate.core.models import Grant
 from authgate.core.types import GrantId, RevokedBy
 from authgate.store.sql import rows, tables as t
+from authgate.store.sql.pg_batch import ByKey
 from authgate.store.sql.prepared import Prepared
 from authgate.store.sql.tables import Timestamp
 from authgate.store.sql.tx_base import ForDialects, SqlTxBase
@@ -134,7 +135,8 @@ _CODE_KIND = Prepared(
         sa.select(sa.literal("device_code").label("kind")).where(
             t.device_codes.c.device_code_hash == sa.bindparam("h")
         ),
-    )
+    ),
+    batch=ByKey,
 )
 
 
