@@ -16,7 +16,7 @@ from sqlalchemy import exc as sa_exc
 
 from authgate.core.models import AccessToken, DeviceCode
 from authgate.core.tokens import hash_token, new_id, new_token
-from authgate.core.types import AccessTokenFormat, ClientId, DeviceStatus
+from authgate.core.types import AccessTokenFormat, ClientId, DeviceStatus, RevokedBy
 from authgate.store.sql import pg_pool, tables as t
 from authgate.store.sql.pg_batch import ByKey, InsertMany
 from authgate.store.sql.prepared import Prepared
@@ -194,3 +194,30 @@ async def test_device_codes_of_one_turn_go_in_together_and_a_held_user_code_is_r
     async with store.transaction(readonly=True) as tx:
         for device, kept in [(batch[0], True), (batch[1], False), (batch[2], True)]:
             assert (await tx.find_device_code(device.device_code_hash) is not None) is kept
+
+
+@POSTGRESQL
+async def test_revocations_of_one_turn_share_one_update_and_each_row_changes_once(
+    app: ASGIApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store: SqlStore = app.store
+    client_id = (await make_client(app)).client_id
+    tokens = [_token(client_id) for _ in range(3)]
+    for token in tokens:
+        async with store.transaction(single_write=True) as tx:
+            await tx.add_access_token(token)
+    async with store.transaction(single_write=True) as tx:  # already revoked
+        assert await tx.revoke_access_token(tokens[2].token_hash, now=now(), by=RevokedBy.CLIENT)
+
+    async def revoke(token: AccessToken) -> int:
+        async with store.transaction(single_write=True) as tx:
+            return await tx.revoke_access_token(token.token_hash, now=now(), by=RevokedBy.CLIENT)
+
+    acquired = Acquired(monkeypatch)
+    named = [tokens[0], tokens[1], tokens[0], tokens[2], _token(client_id)]
+    assert await asyncio.gather(*(revoke(tok) for tok in named)) == [1, 1, 0, 0, 0]
+    assert acquired.count == 1
+    async with store.transaction(readonly=True) as tx:
+        for token in tokens:
+            found = await tx.find_access_token(token.token_hash)
+            assert found is not None and found[0].revoked_by is RevokedBy.CLIENT

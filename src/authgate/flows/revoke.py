@@ -160,34 +160,61 @@ async def _approve(
 async def revoke_request(
     ctx: Context, creds: ClientCredentials, params: Params, *, now: datetime
 ) -> None:
-    """RFC 7009 §2.1: a client revokes one of its tokens (and, SEC-77/§2.1, its grant's)."""
+    """RFC 7009 §2.1: a client revokes one of its tokens (and, SEC-77/§2.1, its grant's).
+
+    The token is found in a read-only transaction: a value that is no live token of the
+    client is answered from there. A token without a grant is then revoked by its own
+    conditional UPDATE, the one write of its transaction; a grant's token under the grant's
+    row lock, read again under it (REL-03), with its cascade.
+    """
     token = params.require("token")
     order = lookup_order(params.get("token_type_hint"))
+    token_hash = hash_token(token)
 
-    async def work(tx: StoreTx, client: Client) -> None:
-        token_hash = hash_token(token)
-        target = await _locate_locked(tx, token_hash, order)
+    async def locate(tx: StoreTx, client: Client) -> Target | None:
+        target = await _locate(tx, token_hash, order)
         if target is None:
             if kind := await tx.find_code_kind(token_hash):
                 # RFC 7009 §2.2.1: a value we know but whose type cannot be revoked here.
                 raise UnsupportedTokenTypeError(f"a {kind} cannot be revoked; it is single-use")
-            return  # RFC 7009 §2.2: an invalid token is answered with 200
-        if target.client_id != client.client_id:
-            # RFC 7009 §2.1: the AS "verifies whether the token was issued to the client
-            # making the revocation request. If this validation fails, the request is refused".
-            raise InvalidRequestError("the token was not issued to this client")
-        plan = plan_revocation(target, cascade=True, now=now)
-        tokens, grants = await _revoke(tx, target, token_hash, plan, by=RevokedBy.CLIENT, now=now)
-        log.info(
-            "token.revoke client=%s kind=%s token=%s tokens=%d grants=%d",
-            client.client_id,
-            target.kind.value,
-            hash_prefix(token_hash),
-            tokens,
-            grants,
-        )
+            return None  # RFC 7009 §2.2: an invalid token is answered with 200
+        _check_owner(target, client.client_id)
+        return target
 
-    await with_authenticated_client(ctx, creds, work, now=now)
+    found = await with_authenticated_client(ctx, creds, locate, now=now, readonly=True)
+    if found is None:
+        return
+    if found.grant_id is None:
+        plan = plan_revocation(found, cascade=True, now=now)
+        async with ctx.store.transaction(single_write=True) as tx:
+            tokens, grants = await _revoke(
+                tx, found, token_hash, plan, by=RevokedBy.CLIENT, now=now
+            )
+    else:
+        async with ctx.store.transaction() as tx:
+            target = await _locate_locked(tx, token_hash, (found.kind,))
+            if target is None:  # gone meanwhile (the janitor purged it)
+                return
+            _check_owner(target, found.client_id)
+            plan = plan_revocation(target, cascade=True, now=now)
+            tokens, grants = await _revoke(
+                tx, target, token_hash, plan, by=RevokedBy.CLIENT, now=now
+            )
+    log.info(
+        "token.revoke client=%s kind=%s token=%s tokens=%d grants=%d",
+        found.client_id,
+        found.kind.value,
+        hash_prefix(token_hash),
+        tokens,
+        grants,
+    )
+
+
+def _check_owner(target: Target, client_id: str) -> None:
+    if target.client_id != client_id:
+        # RFC 7009 §2.1: the AS "verifies whether the token was issued to the client making
+        # the revocation request. If this validation fails, the request is refused".
+        raise InvalidRequestError("the token was not issued to this client")
 
 
 async def operator_token_action(

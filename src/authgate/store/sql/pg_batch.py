@@ -47,36 +47,69 @@ from authgate.store.sql.prepared import (
 _ORDINAL = "batch_n"
 
 
+def _keys(bind: BindParameter[Any]) -> Any:
+    """`unnest(:keys) WITH ORDINALITY AS batch_keys(key, batch_n)` for keys of `bind`'s type."""
+    return (
+        sa.func.unnest(sa.bindparam("keys", type_=postgresql.ARRAY(bind.type)))
+        .table_valued("key", with_ordinality=_ORDINAL)
+        .render_derived()
+        .alias("batch_keys")
+    )
+
+
+def _with_keys(statement: Any, param: str, keys: Any) -> Any:
+    """`statement` with its parameter `param` replaced by the column of keys."""
+
+    def replace(element: Any, **_: Any) -> Any:
+        if isinstance(element, BindParameter) and element.key == param:
+            return keys.c.key
+        return None
+
+    return visitors.replacement_traverse(statement, {}, replace)
+
+
+def _parameters(statement: Any) -> dict[str, BindParameter[Any]]:
+    binds = {b.key: b for b in visitors.iterate(statement) if isinstance(b, BindParameter)}
+    return {k: b for k, b in binds.items() if b.value is None}  # literals are no parameter
+
+
 class ByKey:
     """A SELECT (or a UNION ALL of them) whose one parameter is a key; `many` looks up an
     array of keys at once, each row with its key's ordinal.
     """
 
     def __init__(self, statement: Any) -> None:
-        binds = {b.key: b for b in visitors.iterate(statement) if isinstance(b, BindParameter)}
-        binds = {k: b for k, b in binds.items() if b.value is None}  # literals are no key
+        binds = _parameters(statement)
         if len(binds) != 1:
             raise TypeError("a ByKey lookup has exactly one parameter, its key")
         ((self.param, bind),) = binds.items()
-        keys = (
-            sa.func.unnest(sa.bindparam("keys", type_=postgresql.ARRAY(bind.type)))
-            .table_valued("key", with_ordinality=_ORDINAL)
-            .render_derived()
-            .alias("batch_keys")
-        )
-
-        def replace(element: Any, **_: Any) -> Any:
-            if isinstance(element, BindParameter) and element.key == self.param:
-                return keys.c.key
-            return None
-
-        many = visitors.replacement_traverse(statement, {}, replace)
+        keys = _keys(bind)
+        many = _with_keys(statement, self.param, keys)
         ordinal = keys.c[_ORDINAL]
         if isinstance(many, CompoundSelect):
             many = sa.union_all(*(s.add_columns(ordinal) for s in many.selects))  # type: ignore[attr-defined]
         else:
             many = many.add_columns(ordinal)
         self.many = Prepared(many)
+
+
+class UpdateByKey:
+    """An UPDATE of the row with one key (under conditions): the rows of one loop turn are
+    updated by one `UPDATE … FROM unnest(keys) … RETURNING key`, with the other parameters
+    (the time, who) of the latest request. A request whose key comes back changed its row;
+    of two that name the same row in one turn, the first.
+    """
+
+    def __init__(self, statement: Any, *, key: str) -> None:
+        if not isinstance(statement, sa.Update) or statement._returning:
+            raise TypeError("UpdateByKey takes an UPDATE without RETURNING")
+        binds = _parameters(statement)
+        if key not in binds:
+            raise TypeError(f"the UPDATE has no parameter {key!r}")
+        self.param = key
+        keys = _keys(binds[key])
+        many = _with_keys(statement, key, keys)
+        self.many = Prepared(many.returning(keys.c.key.label("batch_key")))
 
 
 class InsertMany:
@@ -107,7 +140,7 @@ def unnest_rows(table: sa.Table) -> Any:
     )
 
 
-Batch = ByKey | InsertMany
+Batch = ByKey | InsertMany | UpdateByKey
 
 
 @dataclass(slots=True)
@@ -172,6 +205,8 @@ class PgBatcher:
                 await self._lookup(conn, batch, members)
             elif isinstance(batch, InsertMany):
                 await self._insert(conn, batch, compiled, members)
+            elif isinstance(batch, UpdateByKey):
+                await self._update(conn, batch, members)
             return False
         except DRIVER_ERRORS as exc:
             error = driver_error(exc, conn, compiled.sql)
@@ -202,6 +237,23 @@ class PgBatcher:
         for key, key_rows in zip(ordered, rows, strict=True):
             for m in keys[key]:
                 _settle(m, PreparedResult(list(key_rows), len(key_rows)))
+
+    async def _update(
+        self, conn: asyncpg.Connection, batch: UpdateByKey, members: list[_Member]
+    ) -> None:
+        keys: dict[Any, list[_Member]] = {}
+        for m in members:
+            keys.setdefault(m.values[batch.param], []).append(m)
+        many = batch.many.compiled(self._dialect)
+        values = {**members[-1].values, "keys": list(keys)}
+        changed = {
+            row["batch_key"]
+            for row in (await run_asyncpg(conn, many, many.parameters(values))).rows
+        }
+        for key, named in keys.items():
+            for n, m in enumerate(named):
+                count = 1 if n == 0 and key in changed else 0
+                _settle(m, PreparedResult([], count))
 
     async def _insert(
         self,

@@ -214,7 +214,7 @@ class PgExecutor:
         batch = statement.batch
         if batch is None or self.batcher is None or self.driver is not None:
             return False
-        return isinstance(batch, ByKey) or self.autocommit
+        return self.autocommit or isinstance(batch, ByKey)
 
     async def _begin(self) -> None:
         if not self.begun:

@@ -32,8 +32,10 @@ _FIND_CLIENT = Prepared(
     sa.select(t.clients).where(t.clients.c.client_id == sa.bindparam("client_id")),
     batch=ByKey,
 )
-_FIND_RESOURCE = Prepared(sa.select(t.resources).where(t.resources.c.uri == sa.bindparam("uri")))
-_FIND_USER = Prepared(sa.select(t.users).where(t.users.c.sub == sa.bindparam("sub")))
+_FIND_RESOURCE = Prepared(
+    sa.select(t.resources).where(t.resources.c.uri == sa.bindparam("uri")), batch=ByKey
+)
+_FIND_USER = Prepared(sa.select(t.users).where(t.users.c.sub == sa.bindparam("sub")), batch=ByKey)
 _INSERT_ACCESS_TOKEN = Prepared(sa.insert(t.access_tokens), batch=InsertMany)
 _FIND_ACCESS_TOKEN = Prepared(rows.FIND_ACCESS_TOKEN, batch=ByKey)
 _rl = t.rate_limits.c

@@ -39,7 +39,7 @@ _FIND_REFRESH_TOKEN = Prepared(
     batch=ByKey,
 )
 _ADD_GRANT = Prepared(sa.insert(t.grants))
-_FIND_GRANT = Prepared(sa.select(t.grants).where(G.grant_id == sa.bindparam("g")))
+_FIND_GRANT = Prepared(sa.select(t.grants).where(G.grant_id == sa.bindparam("g")), batch=ByKey)
 _REVOKE_GRANT = Prepared(
     sa.update(t.grants)
     .where(G.grant_id == sa.bindparam("g"), G.revoked_at.is_(None))
@@ -51,7 +51,9 @@ _TOUCH_GRANT = Prepared(
     .values(last_used_at=sa.bindparam("p_now"))
 )
 _ADD_CODE = Prepared(sa.insert(t.authorization_codes))
-_FIND_CODE = Prepared(sa.select(t.authorization_codes).where(C.code_hash == sa.bindparam("h")))
+_FIND_CODE = Prepared(
+    sa.select(t.authorization_codes).where(C.code_hash == sa.bindparam("h")), batch=ByKey
+)
 _CONSUME_CODE = Prepared(
     sa.update(t.authorization_codes)
     .where(

@@ -17,7 +17,7 @@ from sqlalchemy.sql.base import Executable
 from authgate.core.models import Grant
 from authgate.core.types import GrantId, RevokedBy
 from authgate.store.sql import rows, tables as t
-from authgate.store.sql.pg_batch import ByKey
+from authgate.store.sql.pg_batch import ByKey, UpdateByKey
 from authgate.store.sql.prepared import Prepared
 from authgate.store.sql.tables import Timestamp
 from authgate.store.sql.tx_base import ForDialects, SqlTxBase
@@ -125,7 +125,8 @@ _AT_REVOKED_FOR = Prepared(
 _REVOKE_AT = Prepared(
     sa.update(t.access_tokens)
     .where(AT.token_hash == sa.bindparam("h"), AT.revoked_at.is_(None), AT.expires_at > _NOW)
-    .values(revoked_at=sa.bindparam("p_now"), revoked_by=sa.bindparam("p_by"))
+    .values(revoked_at=sa.bindparam("p_now"), revoked_by=sa.bindparam("p_by")),
+    batch=lambda statement: UpdateByKey(statement, key="h"),
 )
 _CODE_KIND = Prepared(
     sa.union_all(
