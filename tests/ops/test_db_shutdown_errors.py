@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import exc as sa_exc
 
 from authgate.core.errors import TemporarilyUnavailableError
-from authgate.store.sql.store import _database_errors
+from authgate.store.sql.errors import database_errors as _database_errors
 
 
 @pytest.mark.spec("REL-06")

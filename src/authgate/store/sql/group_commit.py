@@ -6,7 +6,9 @@ token row that is about half of its database cost. So one process's writes are b
 
 - the process's one writer connection opens a batch transaction (`BEGIN IMMEDIATE`, see
   engine.py) and each request's work runs in a SAVEPOINT inside it, one request at a time
-  (an asyncio lock); a request that fails rolls back its own savepoint and nothing else;
+  (an asyncio lock); a request that fails rolls back its own savepoint and nothing else
+  (a single-write request needs none: its one write is its last statement, and a statement
+  that fails undoes itself);
 - the batch commits at the end of the event-loop iteration that opened it
   (`loop.call_soon`): every request whose work ran in that iteration shares the COMMIT. Under
   load an iteration runs many requests; alone, a request waits for nothing but one turn of
@@ -31,8 +33,8 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection, Engine, RootTransaction
@@ -78,35 +80,67 @@ class GroupCommit:
         self._batch: _Batch | None = None
         self._checkpoint_due = time.monotonic() + CHECKPOINT_INTERVAL
         self._checkpointing = False
+        self._inside: tuple[_Batch, bool]  # the batch and savepoint of the request inside
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
-        """The writer connection inside this request's savepoint; returns once committed."""
-        async with self._lock:
+    async def enter(self, *, savepoint: bool = True) -> Connection:
+        """The writer connection, for one request's work; `exit` ends it. Its writes are
+        undone alone if it fails (a SAVEPOINT), unless it is a single-write transaction:
+        there only its last statement writes, and a statement that fails undoes itself.
+        """
+        await self._lock.acquire()
+        try:
             batch = self._open()
-            member = asyncio.get_running_loop().create_future()
-            try:
-                with self._errors():
-                    self._driver().execute(f"SAVEPOINT {_SAVEPOINT}")
-                    try:
-                        yield batch.conn
-                    except BaseException:
+            if savepoint:
+                try:
+                    with self._errors():
+                        self._driver().execute(f"SAVEPOINT {_SAVEPOINT}")
+                except BaseException:
+                    if batch.conn.invalidated:
+                        self._abandon(batch)
+                    raise
+        except BaseException:
+            self._leave(None)
+            raise
+        self._inside = (batch, savepoint)
+        return batch.conn
+
+    async def exit(self, failure: BaseException | None) -> None:
+        """End the request's work; returns once its writes are committed (raises if that
+        fails). After `failure` its writes are rolled back (the batch's others are kept).
+        """
+        batch, savepoint = self._inside
+        member: asyncio.Future[None] | None = None
+        try:
+            with self._errors():
+                if failure is not None:
+                    if savepoint:
                         self._undo(batch)
-                        raise
+                elif savepoint:
                     try:
                         self._driver().execute(f"RELEASE {_SAVEPOINT}")
                     except BaseException:
                         self._abandon(batch)  # its writes cannot be told apart any more
                         raise
-                batch.members.append(member)
-            except BaseException:
-                if batch.conn.invalidated:
-                    self._abandon(batch)
-                raise
-            finally:
-                if self._batch is batch and (batch.due or len(batch.members) >= MAX_BATCH):
-                    self._commit(batch)
-        await member
+                if failure is None:
+                    member = asyncio.get_running_loop().create_future()
+                    batch.members.append(member)
+        except BaseException:
+            if batch.conn.invalidated:
+                self._abandon(batch)
+            raise
+        finally:
+            self._leave(batch)
+        if member is not None:
+            await member
+
+    def _leave(self, batch: _Batch | None) -> None:
+        if (
+            batch is not None
+            and self._batch is batch
+            and (batch.due or len(batch.members) >= MAX_BATCH)
+        ):
+            self._commit(batch)
+        self._lock.release()
 
     def _open(self) -> _Batch:
         if self._batch is not None:

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-import asyncpg
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from authgate.core.errors import InvalidRequestError, TemporarilyUnavailableError
 from authgate.store.sql import migrate, tables as t
 from authgate.store.sql.engine import READONLY
+from authgate.store.sql.errors import UNAVAILABLE, client_error, database_errors, unavailable
 from authgate.store.sql.group_commit import GroupCommit
 from authgate.store.sql.pg_batch import PgBatcher
-from authgate.store.sql.pg_pool import GOING_AWAY, PgPool, connect_arguments
+from authgate.store.sql.pg_pool import PgPool, connect_arguments
 from authgate.store.sql.tx_authorization import AuthorizationTx
 from authgate.store.sql.tx_base import PgExecutor, SyncExecutor
 from authgate.store.sql.tx_core import CoreTx
@@ -40,18 +38,7 @@ class SqlTx(CoreTx, GrantTx, AuthorizationTx, RevocationTx, DeviceTx, JanitorTx)
 
 # pg_advisory_lock key of the janitor's sweep (keys.lock_keys uses 4242001).
 _SWEEP_LOCK = 4242002
-# A value the caller supplied that its column cannot hold (PostgreSQL: too long for a
-# VARCHAR(n), an integer out of range, a NUL character; sqlite3: an int beyond 64 bits)
-# is a bad request.
-_OUT_OF_RANGE = (sa_exc.DataError, OverflowError)
 _KEPT_READERS = 8
-_UNAVAILABLE = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    asyncpg.exceptions.InternalClientError,  # a connection left unusable (tx_base.py)
-    OSError,
-    TimeoutError,
-)
 
 
 class SqlStore:
@@ -78,23 +65,18 @@ class SqlStore:
         # one long-lived connection and share their COMMITs (group_commit.py); without the
         # queue they would wait for each other in SQLite's busy handler, which sleeps in
         # growing steps. Other processes are still waited for by busy_timeout.
-        self._writer = GroupCommit(engine, _database_errors) if isinstance(engine, Engine) else None
+        self._writer = GroupCommit(engine, database_errors) if isinstance(engine, Engine) else None
         self._readers: list[Connection] = []  # SQLite: idle read-only connections
 
     @property
     def table_names(self) -> Sequence[str]:
         return [table.name for table in t.metadata.sorted_tables]
 
-    @asynccontextmanager
-    async def transaction(
+    def transaction(
         self, *, readonly: bool = False, single_write: bool = False
-    ) -> AsyncIterator[SqlTx]:
-        if isinstance(self.engine, Engine):
-            async with self._sync_transaction(self.engine, readonly, single_write) as tx:
-                yield tx
-            return
-        assert self.pool is not None  # noqa: S101 - a PostgreSQL store has one
-        with _database_errors():
+    ) -> AbstractAsyncContextManager[SqlTx]:
+        if self._writer is None:
+            assert self.pool is not None  # noqa: S101 - a PostgreSQL store has one
             executor = PgExecutor(
                 self.pool,
                 self.engine.dialect,
@@ -102,44 +84,25 @@ class SqlStore:
                 autocommit=readonly,
                 single_write=single_write,
             )
-            try:
-                yield SqlTx(executor, self._dialect)
-                await executor.commit()
-            except Exception:
-                await executor.rollback()
-                raise
-            except BaseException:  # cancelled mid-statement: the connection is not reused
-                executor.broken = True
-                raise
-            finally:
-                if executor.driver is not None:
-                    self.pool.release(executor.driver, broken=executor.broken)
+            return _PgTransaction(self.pool, executor)
+        if readonly:
+            return _SqliteRead(self)
+        return _SqliteWrite(self._writer, single_write)
 
-    @asynccontextmanager
-    async def _sync_transaction(
-        self, engine: Engine, readonly: bool, single_write: bool
-    ) -> AsyncIterator[SqlTx]:
-        if not readonly:
-            assert self._writer is not None  # noqa: S101 - a SQLite store has one
-            async with self._writer.transaction() as conn:
-                yield SqlTx(SyncExecutor(conn, single_write=single_write), self._dialect)
-            return
-        # Readers are kept open (a pool checkout and return cost more than the reads of an
-        # introspection); a deferred BEGIN lets WAL run them beside the writer.
-        with _database_errors():
-            conn = (
-                self._readers.pop()
-                if self._readers
-                else engine.connect().execution_options(**{READONLY: True})
-            )
-            try:
-                with conn.begin():
-                    yield SqlTx(SyncExecutor(conn), self._dialect)
-            finally:
-                if conn.invalidated or len(self._readers) >= _KEPT_READERS:
-                    conn.close()
-                else:
-                    self._readers.append(conn)
+    def _reader(self) -> Connection:
+        """A kept read-only SQLite connection: a pool checkout and return cost more than the
+        reads of an introspection.
+        """
+        if self._readers:
+            return self._readers.pop()
+        assert isinstance(self.engine, Engine)  # noqa: S101
+        return self.engine.connect().execution_options(**{READONLY: True})
+
+    def _return_reader(self, conn: Connection) -> None:
+        if conn.invalidated or len(self._readers) >= _KEPT_READERS:
+            conn.close()
+        else:
+            self._readers.append(conn)
 
     @asynccontextmanager
     async def sweep_lock(self) -> AsyncIterator[bool]:
@@ -165,8 +128,8 @@ class SqlStore:
         assert self.pool is not None  # noqa: S101
         try:
             conn = await self.pool.acquire()
-        except _UNAVAILABLE as exc:
-            raise _unavailable(exc) from exc
+        except UNAVAILABLE as exc:
+            raise unavailable(exc) from exc
         broken = True
         try:
             acquired = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", _SWEEP_LOCK))
@@ -201,59 +164,89 @@ class SqlStore:
             await self.engine.dispose()
 
 
-@contextmanager
-def _database_errors() -> Iterator[None]:
-    """Database failures as the errors a client should see: 503 when the database cannot be
-    reached (REL-06), 400 for a value a column cannot hold; anything else propagates.
+class _PgTransaction:
+    """`SqlStore.transaction` on PostgreSQL (PgExecutor: lazy BEGIN, batches)."""
+
+    __slots__ = ("_executor", "_pool")
+
+    def __init__(self, pool: PgPool, executor: PgExecutor) -> None:
+        self._pool = pool
+        self._executor = executor
+
+    async def __aenter__(self) -> SqlTx:
+        return SqlTx(self._executor, "postgresql")
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, failure: BaseException | None, tb: object
+    ) -> None:
+        executor = self._executor
+        try:
+            if failure is None:
+                await executor.commit()
+            elif isinstance(failure, Exception):
+                await executor.rollback()
+            else:  # cancelled mid-statement: the connection is not reused
+                executor.broken = True
+        except Exception as exc:
+            raise client_error(exc) or exc from exc
+        finally:
+            if executor.driver is not None:
+                self._pool.release(executor.driver, broken=executor.broken)
+        _reraise_for_client(failure)
+
+
+class _SqliteRead:
+    """A read-only transaction on SQLite: its prepared statements run in autocommit, each
+    with its own snapshot, as on PostgreSQL; WAL runs them beside the writer.
     """
-    try:
-        yield
-    except _UNAVAILABLE as exc:
-        raise _unavailable(exc) from exc
-    except _OUT_OF_RANGE as exc:
-        raise _out_of_range(exc) from exc
-    except sa_exc.DBAPIError as exc:
-        if exc.connection_invalidated or _server_going_away(exc):
-            raise _unavailable(exc) from exc
-        if _bad_value(exc):
-            raise _out_of_range(exc) from exc
-        raise
+
+    __slots__ = ("_conn", "_store")
+
+    def __init__(self, store: SqlStore) -> None:
+        self._store = store
+
+    async def __aenter__(self) -> SqlTx:
+        with database_errors():
+            self._conn = self._store._reader()
+        return SqlTx(SyncExecutor(self._conn), "sqlite")
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, failure: BaseException | None, tb: object
+    ) -> None:
+        conn = self._conn
+        try:
+            if conn.in_transaction():  # a statement SQLAlchemy ran began one (deferred)
+                conn.rollback()
+        except Exception:
+            conn.invalidate()
+        finally:
+            self._store._return_reader(conn)
+        _reraise_for_client(failure)
 
 
-def _unavailable(exc: BaseException) -> TemporarilyUnavailableError:
-    log.warning("database unavailable: %s", type(exc).__name__)
-    return TemporarilyUnavailableError(
-        "the authorization server cannot reach its database; retry shortly",
-        detail=f"{type(exc).__name__}: {exc}",
-    )
+class _SqliteWrite:
+    """A write transaction on SQLite: the request's part of the group commit."""
+
+    __slots__ = ("_single_write", "_writer")
+
+    def __init__(self, writer: GroupCommit, single_write: bool) -> None:
+        self._writer = writer
+        self._single_write = single_write
+
+    async def __aenter__(self) -> SqlTx:
+        conn = await self._writer.enter(savepoint=not self._single_write)
+        return SqlTx(SyncExecutor(conn, single_write=self._single_write), "sqlite")
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, failure: BaseException | None, tb: object
+    ) -> None:
+        await self._writer.exit(failure)
+        _reraise_for_client(failure)
 
 
-def _sqlstates(exc: sa_exc.DBAPIError) -> set[str]:
-    codes = set()
-    for error in (exc.orig, exc.orig.__cause__ if exc.orig else None):
-        code = getattr(error, "pgcode", None) or getattr(error, "sqlstate", None)
-        if isinstance(code, str):
-            codes.add(code)
-    return codes
-
-
-def _server_going_away(exc: sa_exc.DBAPIError) -> bool:
-    return bool(_sqlstates(exc) & GOING_AWAY)
-
-
-def _bad_value(exc: sa_exc.DBAPIError) -> bool:
-    """asyncpg's data errors reach SQLAlchemy as a plain DBAPIError: SQLSTATE class 22
-    ("data exception") from the server, or a ValueError when encoding an argument.
-    """
-    for error in (exc.orig, exc.orig.__cause__ if exc.orig else None):
-        code = getattr(error, "pgcode", None) or getattr(error, "sqlstate", None)
-        if (isinstance(code, str) and code.startswith("22")) or isinstance(error, ValueError):
-            return True
-    return False
-
-
-def _out_of_range(exc: BaseException) -> InvalidRequestError:
-    return InvalidRequestError(
-        "a value cannot be stored: too long, out of range or not valid text",
-        detail=f"{type(exc).__name__}: {exc}"[:500],
-    )
+def _reraise_for_client(failure: BaseException | None) -> None:
+    """A database failure that ended the transaction, as the error a client should see."""
+    if failure is not None:
+        error = client_error(failure)
+        if error is not None:
+            raise error from failure
