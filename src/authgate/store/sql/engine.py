@@ -65,8 +65,11 @@ def _sqlite_engine(url: str, synchronous: str, timeout: float) -> Engine:
     def _on_begin(conn: Connection) -> None:
         # Straight to the driver: this runs once per transaction on the hot paths.
         statement = "BEGIN" if conn.get_execution_options().get(READONLY) else "BEGIN IMMEDIATE"
+        driver = conn.connection.driver_connection
+        if driver.in_transaction:  # type: ignore[union-attr]
+            return  # a read-only transaction begun at its first prepared statement
         try:
-            conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+            driver.execute(statement)  # type: ignore[union-attr]
         except sqlite3.OperationalError as exc:
             # SQLAlchemy wraps driver errors of its own calls, not of a "begin" hook: wrap it
             # here, so a database locked beyond busy_timeout is a 503 like any outage.

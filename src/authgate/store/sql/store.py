@@ -196,8 +196,8 @@ class _PgTransaction:
 
 
 class _SqliteRead:
-    """A read-only transaction on SQLite: its prepared statements run in autocommit, each
-    with its own snapshot, as on PostgreSQL; WAL runs them beside the writer.
+    """A read-only transaction on SQLite: a deferred BEGIN (SyncExecutor `reads`), which WAL
+    runs beside the writer, ended by a ROLLBACK (nothing to commit).
     """
 
     __slots__ = ("_conn", "_store")
@@ -208,15 +208,19 @@ class _SqliteRead:
     async def __aenter__(self) -> SqlTx:
         with database_errors():
             self._conn = self._store._reader()
-        return SqlTx(SyncExecutor(self._conn), "sqlite")
+        return SqlTx(SyncExecutor(self._conn, reads=True), "sqlite")
 
     async def __aexit__(
         self, kind: type[BaseException] | None, failure: BaseException | None, tb: object
     ) -> None:
         conn = self._conn
         try:
-            if conn.in_transaction():  # a statement SQLAlchemy ran began one (deferred)
+            if conn.in_transaction():  # a statement SQLAlchemy ran began it
                 conn.rollback()
+            else:
+                driver = conn.connection.driver_connection
+                if driver.in_transaction:  # type: ignore[union-attr]
+                    driver.execute("ROLLBACK")  # type: ignore[union-attr]
         except Exception:
             conn.invalidate()
         finally:

@@ -79,11 +79,20 @@ class SingleWrite:
 
 
 class SyncExecutor:
-    """A synchronous SQLAlchemy connection behind the async interface the mixins use."""
+    """A synchronous SQLAlchemy connection behind the async interface the mixins use.
 
-    def __init__(self, conn: Connection, *, single_write: bool = False) -> None:
+    `reads`: a read-only transaction on a connection in autocommit, begun (a deferred BEGIN,
+    straight on the driver) at its first prepared statement: SQLite takes and releases its
+    WAL read lock (system calls) once for the transaction, not once per statement.
+    """
+
+    def __init__(
+        self, conn: Connection, *, single_write: bool = False, reads: bool = False
+    ) -> None:
         self.conn = conn
         self.single_write = SingleWrite() if single_write else None
+        self.reads = reads
+        self._driver: sqlite3.Connection | None = None
 
     @overload
     async def execute(
@@ -108,9 +117,15 @@ class SyncExecutor:
         compiled = statement.compiled(self.conn.dialect)
         if guard is not None:
             guard.before(compiled.writes, compiled.locks)
+        driver = self._driver
+        if driver is None:
+            # the transaction is begun on this driver connection (engine.py's begin hook)
+            found = self.conn.connection.driver_connection
+            assert isinstance(found, sqlite3.Connection)  # noqa: S101
+            driver = self._driver = found
         try:
-            # The transaction was begun on this driver connection (engine.py's begin hook).
-            driver = self.conn.connection.driver_connection
+            if self.reads and not driver.in_transaction:
+                driver.execute("BEGIN")
             prepared = run_sqlite(driver, compiled, parameters or {})
         except sqlite3.Error as exc:
             raise sa_exc.DBAPIError.instance(
