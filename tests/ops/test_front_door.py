@@ -89,6 +89,7 @@ async def door(metrics: Metrics) -> httpx2.AsyncClient:
 def _count(metrics: Metrics, route: str, status: str) -> float:
     from prometheus_client import generate_latest
 
+    metrics.flush()  # as a scrape does
     text = generate_latest(metrics.registry).decode()
     for family in text_string_to_metric_families(text):
         for sample in family.samples:

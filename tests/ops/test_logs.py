@@ -291,3 +291,22 @@ def test_a_filter_or_a_second_handler_takes_access_lines_the_long_way() -> None:
         assert observability._json_sink(logging.ERROR) is None
     finally:
         root.handlers[:] = saved
+
+
+def test_request_ids_are_a_process_prefix_and_a_counter_redrawn_after_fork() -> None:
+    import os
+
+    from authgate.web.observability import _next_request_id
+
+    first, second = _next_request_id(), _next_request_id()
+    assert first != second and first[:8] == second[:8] and len(first) >= 9
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a new prefix, so two workers never share ids
+        os.write(write, _next_request_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.close(write)
+    assert child[:8] != first[:8]

@@ -150,3 +150,48 @@ class TestPublicIssuer:
 
     async def test_metrics_are_off_without_a_token(self, client: httpx2.AsyncClient) -> None:
         assert (await client.get("/metrics")).status_code == 404
+
+
+def test_tallied_latencies_are_what_histogram_observe_makes() -> None:
+    """Observations are handed to prometheus_client once per loop turn, as a sum and a
+    count per bucket (web/metrics.py): the exposition equals one observe() per value.
+    """
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from authgate.web.metrics import _BUCKETS, Metrics
+
+    values = [0.0001, 0.005, 0.0051, 0.03, 0.03, 0.7, 2.4, 10.0, 11.0, 60.0]
+    metrics = Metrics()
+    for seconds in values:
+        metrics.observe_request("/token", "POST", 200, seconds)
+    metrics.observe_request("/token", "BREW", 418, 0.001)
+    metrics.flush()
+    registry = CollectorRegistry()
+    reference = Histogram(
+        "authgate_http_request_duration_seconds",
+        "x",
+        ["route"],
+        buckets=_BUCKETS,
+        registry=registry,
+    )
+    for seconds in [*values, 0.001]:
+        reference.labels("/token").observe(seconds)
+
+    def latency(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+        return {
+            key: value
+            for key, value in _samples(text).items()
+            if key[0].startswith("authgate_http_request_duration_seconds")
+            and not key[0].endswith("_created")
+        }
+
+    ours = generate_latest(metrics.registry).decode()
+    assert latency(ours) == latency(generate_latest(registry).decode())
+    assert (
+        _value(ours, "authgate_http_requests_total", route="/token", method="POST", status="200")
+        == 10
+    )
+    assert (
+        _value(ours, "authgate_http_requests_total", route="/token", method="OTHER", status="418")
+        == 1
+    )

@@ -15,11 +15,12 @@ from starlette.requests import Request
 from authgate.core.client_auth import ClientCredentials, parse_credentials
 from authgate.core.errors import InvalidClientError
 from authgate.core.params import Params
+from authgate.web.forms import raw_header
 from authgate.web.state import AppState
 
 
 def _basic(request: Request[AppState]) -> tuple[str, str] | None:
-    header = request.headers.get("authorization")
+    header = raw_header(request, b"authorization")
     if header is None:
         return None
     scheme, _, value = header.partition(" ")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import urllib.parse
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from authgate.core.errors import InvalidRequestError
 from authgate.core.params import Params, parse_params
@@ -49,23 +49,46 @@ def _unquote(text: str) -> str:
     return text
 
 
+def raw_header(request: Request[AppState], name: bytes) -> str | None:
+    """The first value of header `name` (lower case), read from the ASGI scope: Starlette's
+    `request.headers` builds a Headers object and lowers the name on every lookup.
+    """
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 async def read_body(request: Request[AppState]) -> bytes:
-    settings = request.state["settings"]
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > settings.max_body_bytes:
-        raise BodyTooLargeError(f"request body larger than {settings.max_body_bytes} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
+    """The request body, at most `max_body_bytes` (413 beyond), read from the ASGI receive
+    channel and kept on the request (`request.body()` returns it again).
+    """
+    limit = request.state["settings"].max_body_bytes
+    declared = raw_header(request, b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLargeError(f"request body larger than {limit} bytes")
+    kept = getattr(request, "_body", None)
+    if kept is not None:
+        return bytes(kept)
+    body = b""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk: bytes = message.get("body", b"")
         body += chunk
-        if len(body) > settings.max_body_bytes:
-            raise BodyTooLargeError(f"request body larger than {settings.max_body_bytes} bytes")
-    return bytes(body)
+        if len(body) > limit:
+            raise BodyTooLargeError(f"request body larger than {limit} bytes")
+        if not message.get("more_body", False):
+            break
+    request._body = body
+    return body
 
 
 async def read_form(request: Request[AppState]) -> Params:
     """The parameters of a form POST; anything but a urlencoded body is refused."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != FORM_TYPE:
+    content_type = raw_header(request, b"content-type") or ""
+    if content_type.split(";")[0].strip().lower() != FORM_TYPE:
         raise InvalidRequestError(f"Content-Type must be {FORM_TYPE}")
     body = await read_body(request)
     try:

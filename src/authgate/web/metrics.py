@@ -10,6 +10,8 @@ time, at most every ROW_COUNT_TTL seconds, and left out while the database is un
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -33,6 +35,7 @@ ROW_COUNT_TTL = 15.0
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Seconds: a token request is milliseconds; a login's argon2 check a few hundred.
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_STATUS = {code: str(code) for code in range(100, 600)}
 
 RowCounter = Callable[[], Awaitable[dict[str, int]]]
 
@@ -92,6 +95,9 @@ class Metrics:
         )
         self._rows: dict[str, int] = {}
         self._rows_at = -ROW_COUNT_TTL
+        self._counts: dict[tuple[Any, tuple[str, ...]], float] = {}
+        self._latencies: dict[str, list[Any]] = {}  # route → [sum, count per bucket]
+        self._flush_scheduled = False
 
     def _child(self, metric: Any, *labels: str) -> Any:
         """`metric.labels(*labels)`, looked up once: a label lookup costs more than the
@@ -106,36 +112,76 @@ class Metrics:
                 self._children[key] = child
         return child
 
+    # Observations are tallied in plain dicts and handed to prometheus_client once per
+    # event-loop turn (and before a scrape): its values take a lock per update (a file
+    # write per update with several workers), several per request otherwise.
+    def _count(self, metric: Any, labels: tuple[str, ...], amount: float = 1) -> None:
+        key = (metric, labels)
+        counts = self._counts
+        counts[key] = counts.get(key, 0) + amount
+        self._due()
+
+    def _due(self) -> None:
+        if self._flush_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._flush_scheduled = True
+        loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Hand what was tallied to prometheus_client."""
+        self._flush_scheduled = False
+        counts, self._counts = self._counts, {}
+        for (metric, labels), amount in counts.items():
+            self._child(metric, *labels).inc(amount)
+        latencies, self._latencies = self._latencies, {}
+        for route, (total, buckets) in latencies.items():
+            child = self._child(self.latency, route)
+            # Histogram.observe per value, summed: its sum and the count of each bucket
+            child._sum.inc(total)
+            for bucket, n in zip(child._buckets, buckets, strict=True):
+                if n:
+                    bucket.inc(n)
+
     # requests (web/observability.py)
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         label = method if method in _METHODS else "OTHER"
-        self._child(self.requests, route, label, str(status)).inc()
-        self._child(self.latency, route).observe(seconds)
+        self._count(self.requests, (route, label, _STATUS.get(status) or str(status)))
+        tally = self._latencies.get(route)
+        if tally is None:
+            tally = self._latencies[route] = [0.0, [0] * (len(_BUCKETS) + 1)]
+        tally[0] += seconds
+        tally[1][bisect.bisect_left(_BUCKETS, seconds)] += 1  # the last is +Inf
 
     # flows.events.FlowEvents
     def client_authenticated(self, client_id: str) -> None:
         note_client(client_id)
 
     def token_issued(self, grant_type: str, token_type: str, token_format: str) -> None:
-        self._child(self.tokens, grant_type, token_type, token_format).inc()
+        self._count(self.tokens, (grant_type, token_type, token_format))
 
     def tokens_revoked(self, reason: str, count: int) -> None:
-        self._child(self.revoked, reason).inc(count)
+        self._count(self.revoked, (reason,), count)
 
     def device_flow(self, outcome: str) -> None:
-        self._child(self.device, outcome).inc()
+        self._count(self.device, (outcome,))
 
     def rate_limit_hit(self, limit: str) -> None:
-        self._child(self.rate_limited, limit).inc()
+        self._count(self.rate_limited, (limit,))
 
     def rows_purged(self, table: str, count: int) -> None:
-        self._child(self.purged, table).inc(count)
+        self._count(self.purged, (table,), count)
 
     # the scrape
     async def exposition(self, count_rows: RowCounter) -> bytes:
         """The text exposition format: this process's (or all workers') metrics and the
         table row counts.
         """
+        self.flush()
         if os.environ.get(MULTIPROCESS_ENV):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

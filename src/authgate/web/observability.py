@@ -15,8 +15,10 @@ one JSON object per line (`log_format = "json"`) or plain text.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Iterable
@@ -65,6 +67,29 @@ def incoming_request_id(scope: Scope) -> str | None:
     return None
 
 
+_ids = itertools.count()
+_id_prefix = ""
+
+
+def _next_request_id() -> str:
+    """A request id unique across processes and restarts: a random prefix drawn once per
+    process (again in a forked child), then a counter (a random id per request cost a
+    system call each).
+    """
+    global _id_prefix
+    if not _id_prefix:
+        _id_prefix = new_id(6)
+    return f"{_id_prefix}{next(_ids):x}"
+
+
+def _forget_id_prefix() -> None:
+    global _id_prefix
+    _id_prefix = ""
+
+
+os.register_at_fork(after_in_child=_forget_id_prefix)
+
+
 def note_client(client_id: str) -> None:
     """Record the client the current request acts for (shown in its log lines)."""
     current = _current.get()
@@ -94,7 +119,7 @@ class RequestObserver:
             await self.app(scope, receive, send)
             return
         context = RequestContext(
-            request_id=incoming_request_id(scope) or new_id(9),
+            request_id=incoming_request_id(scope) or _next_request_id(),
             method=scope["method"],
             path=scope["path"],
         )
