@@ -235,3 +235,28 @@ async def test_a_request_whose_savepoint_cannot_be_released_loses_the_batch(
     assert isinstance(results[1], Exception)
     assert committed(db_path(store)) == set()
     assert await hit(store, "after") == "after"
+
+
+async def test_a_read_only_transaction_reads_one_snapshot_and_ends_clean(
+    store: SqlStore,
+) -> None:
+    """A read-only transaction begins (deferred) at its first statement, so its reads see
+    one snapshot (one WAL read lock per request), and ends before its connection is kept,
+    also after a statement that went through SQLAlchemy.
+    """
+    await hit(store, "before")
+    async with store.transaction(readonly=True) as tx:
+        assert await tx.peek_rate_limit("before", now=now()) == 1
+        await hit(store, "during")  # committed by the writer meanwhile
+        assert await tx.peek_rate_limit("during", now=now()) == 0  # the same snapshot
+        driver = tx._conn.conn.connection.driver_connection  # type: ignore[attr-defined]
+        assert driver.in_transaction
+    assert not driver.in_transaction
+    async with store.transaction(readonly=True) as tx:
+        assert await tx.peek_rate_limit("during", now=now()) == 1
+        assert await tx.count_purgeable("access_tokens", now=now(), cutoff=now()) == 0
+    assert not driver.in_transaction
+    async with store.transaction(readonly=True) as tx:  # SQLAlchemy's statement first
+        assert await tx.count_purgeable("access_tokens", now=now(), cutoff=now()) == 0
+        assert await tx.peek_rate_limit("during", now=now()) == 1
+    assert not driver.in_transaction

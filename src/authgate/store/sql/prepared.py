@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from authgate.store.sql.pg_batch import Batch
 
 Processor = Callable[[Any], Any] | None
+_MEMO_MAX = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,9 @@ class Compiled:
     literals: Mapping[str, Any]  # values of the statement's own literals (anonymous binds)
     writes: bool = False  # INSERT, UPDATE or DELETE
     locks: bool = False  # SELECT … FOR UPDATE / FOR SHARE
+    # raw row → its PreparedRow, for statements whose rows repeat (`Prepared(memo_rows=True)`);
+    # a memoised row is shared: nobody may change it
+    memo: dict[tuple[Any, ...], PreparedRow] | None = None
 
     def parameters(self, values: Mapping[str, Any]) -> list[Any]:
         out = []
@@ -50,6 +54,18 @@ class Compiled:
         return out
 
     def row(self, raw: Sequence[Any]) -> PreparedRow:
+        memo = self.memo
+        if memo is None:
+            return self._convert(raw)
+        key = tuple(raw)
+        found = memo.get(key)
+        if found is None:
+            if len(memo) >= _MEMO_MAX:
+                memo.clear()
+            found = memo[key] = self._convert(raw)
+        return found
+
+    def _convert(self, raw: Sequence[Any]) -> PreparedRow:
         return PreparedRow(
             {
                 name: proc(value) if proc else value
@@ -64,9 +80,14 @@ class Prepared:
     """
 
     def __init__(
-        self, statement: Executable, *, batch: Callable[[Any], Batch] | None = None
+        self,
+        statement: Executable,
+        *,
+        batch: Callable[[Any], Batch] | None = None,
+        memo_rows: bool = False,
     ) -> None:
         self.statement = statement
+        self.memo_rows = memo_rows
         self.batch = batch(statement) if batch is not None else None
         self._compiled: dict[str, Compiled] = {}
 
@@ -91,7 +112,10 @@ class Prepared:
         writes, locks = statement_kind(self.statement)
         # a transaction-level advisory lock must be taken inside the transaction too
         locks = locks or "advisory_xact_lock" in compiled.string
-        return Compiled(compiled.string, binds, columns, bool(columns), literals, writes, locks)
+        memo: dict[tuple[Any, ...], PreparedRow] | None = {} if self.memo_rows else None
+        return Compiled(
+            compiled.string, binds, columns, bool(columns), literals, writes, locks, memo
+        )
 
 
 def statement_kind(statement: Executable) -> tuple[bool, bool]:

@@ -200,7 +200,7 @@ class _SqliteRead:
     runs beside the writer, ended by a ROLLBACK (nothing to commit).
     """
 
-    __slots__ = ("_conn", "_store")
+    __slots__ = ("_conn", "_executor", "_store")
 
     def __init__(self, store: SqlStore) -> None:
         self._store = store
@@ -208,23 +208,18 @@ class _SqliteRead:
     async def __aenter__(self) -> SqlTx:
         with database_errors():
             self._conn = self._store._reader()
-        return SqlTx(SyncExecutor(self._conn, reads=True), "sqlite")
+        self._executor = SyncExecutor(self._conn, reads=True)
+        return SqlTx(self._executor, "sqlite")
 
     async def __aexit__(
         self, kind: type[BaseException] | None, failure: BaseException | None, tb: object
     ) -> None:
-        conn = self._conn
         try:
-            if conn.in_transaction():  # a statement SQLAlchemy ran began it
-                conn.rollback()
-            else:
-                driver = conn.connection.driver_connection
-                if driver.in_transaction:  # type: ignore[union-attr]
-                    driver.execute("ROLLBACK")  # type: ignore[union-attr]
+            self._executor.end_reads()
         except Exception:
-            conn.invalidate()
+            self._conn.invalidate()
         finally:
-            self._store._return_reader(conn)
+            self._store._return_reader(self._conn)
         _reraise_for_client(failure)
 
 

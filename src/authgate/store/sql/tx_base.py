@@ -92,6 +92,8 @@ class SyncExecutor:
         self.conn = conn
         self.single_write = SingleWrite() if single_write else None
         self.reads = reads
+        self.began = False  # `reads`: BEGIN sent on the driver
+        self.adhoc = False  # a statement ran through SQLAlchemy (which may have begun)
         self._driver: sqlite3.Connection | None = None
 
     @overload
@@ -107,6 +109,7 @@ class SyncExecutor:
     ) -> Result:
         guard = self.single_write
         if not isinstance(statement, Prepared):
+            self.adhoc = True
             if guard is None:
                 return self.conn.execute(statement, parameters)
             writes, locks = statement_kind(statement)
@@ -126,6 +129,7 @@ class SyncExecutor:
         try:
             if self.reads and not driver.in_transaction:
                 driver.execute("BEGIN")
+                self.began = True
             prepared = run_sqlite(driver, compiled, parameters or {})
         except sqlite3.Error as exc:
             raise sa_exc.DBAPIError.instance(
@@ -134,6 +138,13 @@ class SyncExecutor:
         if guard is not None:
             guard.after_prepared(compiled, prepared)
         return prepared
+
+    def end_reads(self) -> None:
+        """End a `reads` transaction (nothing to commit)."""
+        if self.adhoc and self.conn.in_transaction():
+            self.conn.rollback()  # SQLAlchemy's, which began it or joined ours
+        elif self.began and self._driver is not None and self._driver.in_transaction:
+            self._driver.execute("ROLLBACK")
 
 
 class PgExecutor:

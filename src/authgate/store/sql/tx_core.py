@@ -31,6 +31,9 @@ from authgate.store.sql.tx_base import ForDialects, SqlTxBase
 _FIND_CLIENT = Prepared(
     sa.select(t.clients).where(t.clients.c.client_id == sa.bindparam("client_id")),
     batch=ByKey,
+    # a client's row is read on every request (a change shows at once) and rarely changes:
+    # its conversion is done once per distinct row
+    memo_rows=True,
 )
 _FIND_RESOURCE = Prepared(
     sa.select(t.resources).where(t.resources.c.uri == sa.bindparam("uri")), batch=ByKey
