@@ -25,11 +25,22 @@ pages, copying them into the database file and fsyncing it (even with
 `synchronous=NORMAL`), which stalled a request every few thousand for tens of milliseconds
 (the p99 of issue 9). The writer turns it off and a passive checkpoint runs at most once a
 `CHECKPOINT_INTERVAL` in a worker thread instead, beside the writers (it never blocks them).
+
+A checkpoint alone does not bound the log: SQLite writes the WAL from its start again only
+when a writer begins while every frame is checkpointed, and under a steady write load the
+passive checkpoint never catches up with the frames appended while it runs (seen in issue 9:
+the WAL grew by ~48 MB a second, a gigabyte in 20 s of token requests, and every read
+searched it). So once the log holds `RESTART_FRAMES`, the passive checkpoint that copied the
+bulk is followed by a short one with this process's writes held (`_restart`): it commits the
+open batch, copies the few frames appended since and waits (briefly) for readers to leave
+the log (`wal_checkpoint(RESTART)`), and the next batch writes the log from its start,
+truncated to `WAL_SIZE_LIMIT` (`journal_size_limit`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import time
@@ -45,6 +56,9 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 64
 CHECKPOINT_INTERVAL = 1.0  # seconds
+RESTART_FRAMES = 4096  # WAL frames (pages) past which the log is restarted
+RESTART_TIMEOUT = 0.2  # seconds the restart waits for readers (of any process) at most
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to when it restarts
 _SAVEPOINT = "authgate_request"
 
 
@@ -67,6 +81,48 @@ class _Batch:
                 member.set_exception(error)
 
 
+class _WriterLock:
+    """A lock like asyncio.Lock, but without its hand-off: a released lock is free for
+    whichever task runs first, and every waiter is woken to try again.
+
+    With asyncio.Lock, once the lock is held across a real suspension (a WAL restart) the
+    requests that arrive meanwhile queue, each is woken one loop turn after the previous
+    one released, and newcomers queue behind them: from then on every request had a batch,
+    and a COMMIT, of its own (a lock convoy; seen in issue 9: batches of one, half the
+    token rate, for good). Here the woken waiters and the newcomers of one turn all pass in
+    that turn, and share its batch.
+    """
+
+    __slots__ = ("_held", "_waiters")
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def locked(self) -> bool:
+        return self._held
+
+    async def acquire(self) -> None:
+        while self._held:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            await waiter
+        self._held = True
+
+    def release(self) -> None:
+        self._held = False
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
+
+
 class GroupCommit:
     """The write transactions of one process on one SQLite connection, batched."""
 
@@ -75,11 +131,12 @@ class GroupCommit:
     ) -> None:
         self._engine = engine
         self._errors = database_errors
-        self._lock = asyncio.Lock()
+        self._lock = _WriterLock()
         self._conn: Connection | None = None
         self._batch: _Batch | None = None
         self._checkpoint_due = time.monotonic() + CHECKPOINT_INTERVAL
         self._checkpointing = False
+        self._restarting: asyncio.Task[None] | None = None
         self._inside: tuple[_Batch, bool]  # the batch and savepoint of the request inside
 
     async def enter(self, *, savepoint: bool = True) -> Connection:
@@ -150,6 +207,7 @@ class GroupCommit:
                 if self._conn is None:
                     self._conn = self._engine.connect()
                     self._driver().execute("PRAGMA wal_autocheckpoint=0")  # see the docstring
+                    self._driver().execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
                 batch = _Batch(self._conn, self._conn.begin())
         except BaseException:
             self._drop()  # the next request starts on a new connection
@@ -200,14 +258,37 @@ class GroupCommit:
         if not path or path == ":memory:":
             return
         self._checkpointing = True
-        done = asyncio.get_running_loop().run_in_executor(None, _checkpoint, path)
-        done.add_done_callback(self._checkpoint_done)
+        done = asyncio.get_running_loop().run_in_executor(None, _checkpoint, path, "PASSIVE")
+        done.add_done_callback(functools.partial(self._checkpoint_done, path))
 
-    def _checkpoint_done(self, done: asyncio.Future[None]) -> None:
+    def _checkpoint_done(self, path: str, done: asyncio.Future[int]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            if not done.cancelled():
+                log.warning("WAL checkpoint failed: %s", done.exception())
+            self._checkpoint_over()
+        elif done.result() >= RESTART_FRAMES:
+            self._restarting = asyncio.get_running_loop().create_task(self._restart(path))
+        else:
+            self._checkpoint_over()
+
+    async def _restart(self, path: str) -> None:
+        """Checkpoint what the passive checkpoint left with this process's writes held, so
+        that the next batch writes the log from its start (see the docstring).
+        """
+        try:
+            async with self._lock:
+                if self._batch is not None:
+                    self._commit(self._batch)
+                await asyncio.get_running_loop().run_in_executor(None, _checkpoint, path, "RESTART")
+        except Exception as exc:
+            log.warning("WAL restart failed: %s", exc)
+        finally:
+            self._restarting = None
+            self._checkpoint_over()
+
+    def _checkpoint_over(self) -> None:
         self._checkpointing = False
         self._checkpoint_due = time.monotonic() + CHECKPOINT_INTERVAL
-        if not done.cancelled() and done.exception() is not None:
-            log.warning("WAL checkpoint failed: %s", done.exception())
 
     def _abandon(self, batch: _Batch) -> None:
         """The connection broke inside the batch: nothing of it is committed."""
@@ -234,13 +315,15 @@ class GroupCommit:
             self._conn = None
 
 
-def _checkpoint(path: str) -> None:
-    """A passive checkpoint on a connection of its own (in a worker thread): it copies what
-    no reader still needs and waits for nobody.
+def _checkpoint(path: str, mode: str) -> int:
+    """A checkpoint on a connection of its own (in a worker thread); the frames in the log.
+    PASSIVE copies what no reader still needs and waits for nobody; RESTART copies every
+    frame and waits (at most RESTART_TIMEOUT) until no reader uses the log.
     """
-    conn = sqlite3.connect(path, timeout=1.0)
+    conn = sqlite3.connect(path, timeout=1.0 if mode == "PASSIVE" else RESTART_TIMEOUT)
     try:
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        _busy, frames, _copied = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        return int(frames)
     finally:
         conn.close()
 
