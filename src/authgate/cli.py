@@ -87,6 +87,8 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve HTTP (migrations and signing keys are set up first)."""
     import uvicorn
 
+    from authgate.web.http_protocol import HttpProtocol
+
     settings = _settings()
 
     async def prepare(store: Store, settings: Settings) -> None:
@@ -102,7 +104,7 @@ def serve(host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             loop="uvloop",
-            http="httptools",
+            http=HttpProtocol,
             proxy_headers=settings.trust_forwarded_headers,
             server_header=False,
             date_header=True,
