@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -81,6 +82,17 @@ def test_random_choice_draws_from_the_alphabet() -> None:
     assert all(len(v) == 8 and set(v) <= set(alphabet) for v in values)
     assert set("".join(values)) == set(alphabet)
     assert random_choice(alphabet, 0) == ""
+
+
+@pytest.mark.spec("RFC 8628 §6.1")
+def test_random_choice_is_uniform_when_256_is_no_multiple_of_the_alphabet() -> None:
+    """200 characters: a byte's remainder alone would make the first 56 twice as likely."""
+    alphabet = "".join(chr(0x100 + i) for i in range(200))
+    counts = Counter(random_choice(alphabet, 100_000))
+    assert set(counts) == set(alphabet)
+    # 500 expected each; the first 56 would be drawn ~780 times, the others ~390
+    assert all(380 < n < 620 for n in counts.values()), sorted(counts.values())[::20]
+    assert random_choice(alphabet * 2, 3) != random_choice(alphabet * 2, 3)  # > 256: choice
 
 
 def test_hash_token_is_sha256() -> None:
