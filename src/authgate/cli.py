@@ -87,7 +87,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve HTTP (migrations and signing keys are set up first)."""
     import uvicorn
 
-    from authgate.web.http_protocol import HttpProtocol
+    from authgate.http_protocol import HttpProtocol
 
     settings = _settings()
 

@@ -1,4 +1,4 @@
-"""The server's HTTP protocol (web/http_protocol.py): a response's status line, headers and
+"""The server's HTTP protocol (http_protocol.py): a response's status line, headers and
 body leave in one write to the socket, through a real uvicorn server and real sockets;
 nothing is held past the loop turn, lost at a close, or reordered.
 """
@@ -14,7 +14,7 @@ import httpx2
 import pytest
 import uvicorn
 
-from authgate.web.http_protocol import HttpProtocol
+from authgate.http_protocol import HttpProtocol
 
 WRITES: list[bytes] = []
 
