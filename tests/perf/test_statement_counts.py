@@ -106,7 +106,7 @@ EXPECTED = {
     "cc_opaque": (2, 1),
     "cc_jwt": (3, 1),  # + the resource lookup
     "introspect_opaque": (2, 1),
-    "revoke_unknown": (4, 1),  # client, access token, refresh token, code kinds
+    "revoke_unknown": (2, 1),  # client, what the value is (one read over the four tables)
     # client and access token read (read-only), then its revocation alone (single write)
     "revoke_fresh": (3, 2),
     "device_auth": (2, 1),  # client, insert (taking over an expired holder of the user code)

@@ -169,6 +169,12 @@ def _b64_json(value: Mapping[str, object]) -> str:
     return _b64(json.dumps(value, separators=(",", ":")).encode())
 
 
+# Immutable parameter objects, built once rather than per signature.
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
+
+
 def _signature(key: ECKey | RSAKey, alg: SigningAlg, data: bytes) -> bytes:
     """RFC 7518 §3.3 (RS256: RSASSA-PKCS1-v1_5 with SHA-256) and §3.4 (ES256: ECDSA P-256
     with SHA-256, the signature as R || S, 32 octets each).
@@ -176,10 +182,10 @@ def _signature(key: ECKey | RSAKey, alg: SigningAlg, data: bytes) -> bytes:
     private = key.private_key
     if alg is SigningAlg.ES256:
         assert isinstance(private, ec.EllipticCurvePrivateKey)  # noqa: S101
-        r, s = decode_dss_signature(private.sign(data, ec.ECDSA(hashes.SHA256())))
+        r, s = decode_dss_signature(private.sign(data, _ECDSA_SHA256))
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
     assert isinstance(private, rsa.RSAPrivateKey)  # noqa: S101
-    return private.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    return private.sign(data, _PKCS1V15, _SHA256)
 
 
 def _import(private_jwk: str) -> ECKey | RSAKey:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from authgate.core.client_auth import ClientCredentials
 from authgate.core.errors import InvalidRequestError, NotFoundError, UnsupportedTokenTypeError
-from authgate.core.models import Client
+from authgate.core.models import AccessToken, Client
 from authgate.core.params import Params
 from authgate.core.revocation import (
     ApprovalPlan,
@@ -82,31 +82,39 @@ async def _locate(
     for kind in order:
         if kind is TokenTypeHint.ACCESS_TOKEN:
             found = await tx.find_access_token(token_hash)
-            if found is None:
-                continue
-            at, _status = found
-            grant = await tx.find_grant(at.grant_id) if at.grant_id else None
-            return Target(
-                kind=kind,
-                client_id=at.client_id,
-                grant_id=at.grant_id,
-                expires_at=at.expires_at,
-                revoked_by=at.revoked_by,
-                grant_revoked_by=grant.revoked_by if grant else None,
-            )
-        state = await load_refresh_token(tx, token_hash)
-        if state is not None:
-            return Target(
-                kind=kind,
-                client_id=state.token.client_id,
-                grant_id=state.grant.grant_id,
-                expires_at=state.expires_at,
-                revoked_by=state.token.revoked_by,
-                grant_revoked_by=state.grant.revoked_by,
-                consumed=state.token.consumed_at is not None,
-                blocked=state.blocked,
-            )
+            if found is not None:
+                return await _access_target(tx, found[0])
+        elif target := await _refresh_target(tx, token_hash):
+            return target
     return None
+
+
+async def _access_target(tx: StoreTx, at: AccessToken) -> Target:
+    grant = await tx.find_grant(at.grant_id) if at.grant_id else None
+    return Target(
+        kind=TokenTypeHint.ACCESS_TOKEN,
+        client_id=at.client_id,
+        grant_id=at.grant_id,
+        expires_at=at.expires_at,
+        revoked_by=at.revoked_by,
+        grant_revoked_by=grant.revoked_by if grant else None,
+    )
+
+
+async def _refresh_target(tx: StoreTx, token_hash: bytes) -> Target | None:
+    state = await load_refresh_token(tx, token_hash)
+    if state is None:
+        return None
+    return Target(
+        kind=TokenTypeHint.REFRESH_TOKEN,
+        client_id=state.token.client_id,
+        grant_id=state.grant.grant_id,
+        expires_at=state.expires_at,
+        revoked_by=state.token.revoked_by,
+        grant_revoked_by=state.grant.revoked_by,
+        consumed=state.token.consumed_at is not None,
+        blocked=state.blocked,
+    )
 
 
 async def _locate_locked(
@@ -168,16 +176,24 @@ async def revoke_request(
     row lock, read again under it (REL-03), with its cascade.
     """
     token = params.require("token")
-    order = lookup_order(params.get("token_type_hint"))
     token_hash = hash_token(token)
 
     async def locate(tx: StoreTx, client: Client) -> Target | None:
-        target = await _locate(tx, token_hash, order)
-        if target is None:
-            if kind := await tx.find_code_kind(token_hash):
-                # RFC 7009 §2.2.1: a value we know but whose type cannot be revoked here.
-                raise UnsupportedTokenTypeError(f"a {kind} cannot be revoked; it is single-use")
+        # One read tells what the value is (a hash is in at most one table), so the
+        # token_type_hint need not order the search: an unknown value costs that read alone.
+        found = await tx.identify_token(token_hash)
+        if found is None:
             return None  # RFC 7009 §2.2: an invalid token is answered with 200
+        kind, access = found
+        if access is not None:
+            target = await _access_target(tx, access[0])
+        elif kind == TokenTypeHint.REFRESH_TOKEN:
+            if (refresh := await _refresh_target(tx, token_hash)) is None:
+                return None  # purged between the two reads
+            target = refresh
+        else:
+            # RFC 7009 §2.2.1: a value we know but whose type cannot be revoked here.
+            raise UnsupportedTokenTypeError(f"a {kind} cannot be revoked; it is single-use")
         _check_owner(target, client.client_id)
         return target
 

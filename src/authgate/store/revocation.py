@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from authgate.core.models import Grant
+from authgate.core.models import AccessToken, Grant, TokenStatus
 from authgate.core.types import GrantId, RevokedBy
 
 
@@ -83,8 +83,12 @@ class RevocationStoreTx(Protocol):
         """
         ...
 
-    async def find_code_kind(self, code_hash: bytes) -> str | None:
-        """`authorization_code` or `device_code` if the value is one of ours, else None."""
+    async def identify_token(
+        self, token_hash: bytes
+    ) -> tuple[str, tuple[AccessToken, TokenStatus] | None] | None:
+        """What the value with this hash is, in one read: ("access_token", (token, status)),
+        ("refresh_token" | "authorization_code" | "device_code", None), or None.
+        """
         ...
 
     async def set_refresh_idle_expiry(

@@ -10,7 +10,8 @@ import pytest
 from authgate.core.models import AuthorizationCode
 from authgate.core.tokens import hash_token, new_token
 from authgate.core.types import ClientId, GrantId
-from tests.helpers import now
+from tests.helpers import make_client, now
+from tests.http.device.pages import DEVICE_GRANT
 from tests.parties import Parties, client_credentials, is_active, refresh, revoke
 
 
@@ -161,6 +162,19 @@ async def test_an_authorization_code_is_an_unsupported_token_type(
     response = await revoke(client, parties.c1, code)
     assert response.status_code == 400
     assert response.json()["error"] == "unsupported_token_type"
+
+
+@pytest.mark.spec("RFC 7009 §2.2.1")
+async def test_a_device_code_is_an_unsupported_token_type(
+    client: httpx2.AsyncClient, parties: Parties
+) -> None:
+    tv = await make_client(parties.app, grant_types=(DEVICE_GRANT,), scope="openid")
+    started = await client.post("/device_authorization", data={"scope": "openid"}, auth=tv.auth)
+    device_code = started.json()["device_code"]
+    response = await client.post("/revoke", data={"token": device_code}, auth=tv.auth)
+    assert response.status_code == 400
+    assert response.json()["error"] == "unsupported_token_type"
+    assert "device_code" in response.json()["error_description"]
 
 
 async def test_get_is_not_allowed(client: httpx2.AsyncClient) -> None:

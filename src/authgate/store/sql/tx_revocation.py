@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.base import Executable
 
-from authgate.core.models import Grant
+from authgate.core.models import AccessToken, Grant, TokenStatus
 from authgate.core.types import GrantId, RevokedBy
 from authgate.store.sql import rows, tables as t
 from authgate.store.sql.pg_batch import ByKey, UpdateByKey
@@ -128,14 +128,27 @@ _REVOKE_AT = Prepared(
     .values(revoked_at=sa.bindparam("p_now"), revoked_by=sa.bindparam("p_by")),
     batch=lambda statement: UpdateByKey(statement, key="h"),
 )
-_CODE_KIND = Prepared(
+
+
+def _kind_only(kind: str, key: sa.ColumnElement[Any]) -> Any:
+    """A value of another table: its kind, the access token's columns left empty."""
+    empty = (sa.null().label(c.name) for c in rows.FIND_ACCESS_TOKEN.selected_columns)
+    return sa.select(*empty, _kind(kind)).where(key == sa.bindparam("h"))
+
+
+def _kind(kind: str) -> sa.Label[Any]:
+    return sa.literal_column(f"'{kind}'", sa.String).label("kind")  # SQL text, not a parameter
+
+
+# What a presented value is, in one statement: an access token (with its row and status),
+# or only the kind of a refresh token, authorization code or device code. A hash is in at
+# most one of the tables.
+_IDENTIFY = Prepared(
     sa.union_all(
-        sa.select(sa.literal("authorization_code").label("kind")).where(
-            t.authorization_codes.c.code_hash == sa.bindparam("h")
-        ),
-        sa.select(sa.literal("device_code").label("kind")).where(
-            t.device_codes.c.device_code_hash == sa.bindparam("h")
-        ),
+        rows.FIND_ACCESS_TOKEN.add_columns(_kind("access_token")),
+        _kind_only("refresh_token", t.refresh_tokens.c.token_hash),
+        _kind_only("authorization_code", t.authorization_codes.c.code_hash),
+        _kind_only("device_code", t.device_codes.c.device_code_hash),
     ),
     batch=ByKey,
 )
@@ -282,9 +295,16 @@ class RevocationTx(SqlTxBase):
         stmt = sa.select(sa.func.count()).select_from(rows.subquery())
         return int((await self._conn.execute(stmt)).scalar_one())
 
-    async def find_code_kind(self, code_hash: bytes) -> str | None:
-        row = (await self._conn.execute(_CODE_KIND, {"h": code_hash})).first()
-        return str(row["kind"]) if row else None
+    async def identify_token(
+        self, token_hash: bytes
+    ) -> tuple[str, tuple[AccessToken, TokenStatus] | None] | None:
+        row = (await self._conn.execute(_IDENTIFY, {"h": token_hash})).first()
+        if row is None:
+            return None
+        kind = str(row._mapping["kind"])
+        if kind != "access_token":
+            return kind, None
+        return kind, (rows.access_token_from_row(row), rows.status_from_row(row))
 
     async def set_refresh_idle_expiry(
         self, token_hash: bytes, idle_expires_at: datetime | None
