@@ -38,9 +38,13 @@ def app_from_env() -> Starlette:
     migrated by `authgate serve` before the workers started (migrating again is harmless).
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # No formatter of ours shows a record's processName, and looking it up is a third of the
-    # cost of a LogRecord, that is of every access line (issue 9).
+    # No formatter of ours shows a record's processName, thread, process or source line;
+    # looking them up is a fifth of the cost of a log line on a hot path (each revocation
+    # logs one; issue 9, and the logging HOWTO's "Optimization" section).
     logging.logMultiprocessing = False
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging._srcfile = None  # the HOWTO's switch for the caller lookup
     app = build_app(config.load())
     _tune_gc()
     return app

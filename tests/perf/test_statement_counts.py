@@ -107,8 +107,8 @@ EXPECTED = {
     "cc_jwt": (3, 1),  # + the resource lookup
     "introspect_opaque": (2, 1),
     "revoke_unknown": (2, 1),  # client, what the value is (one read over the four tables)
-    # client and access token read (read-only), then its revocation alone (single write)
-    "revoke_fresh": (3, 2),
+    # client and access token read, then its revocation: one single-write transaction
+    "revoke_fresh": (3, 1),
     "device_auth": (2, 1),  # client, insert (taking over an expired holder of the user code)
     "device_poll": (3, 1),  # client, device code (locked), polling state
     # read, lock the grant, read again under the lock (REL-03), rotate, issue, ID token's user,

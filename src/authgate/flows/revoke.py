@@ -170,15 +170,16 @@ async def revoke_request(
 ) -> None:
     """RFC 7009 §2.1: a client revokes one of its tokens (and, SEC-77/§2.1, its grant's).
 
-    The token is found in a read-only transaction: a value that is no live token of the
-    client is answered from there. A token without a grant is then revoked by its own
-    conditional UPDATE, the one write of its transaction; a grant's token under the grant's
-    row lock, read again under it (REL-03), with its cascade.
+    One single-write transaction authenticates the client and finds the token: a value that
+    is no live token of the client is answered from there, and a token without a grant is
+    revoked there by its conditional UPDATE, the transaction's one write and last statement.
+    A grant's token is revoked in a second transaction, under the grant's row lock, read
+    again under it (REL-03), with its cascade.
     """
     token = params.require("token")
     token_hash = hash_token(token)
 
-    async def locate(tx: StoreTx, client: Client) -> Target | None:
+    async def locate(tx: StoreTx, client: Client) -> tuple[Target, int] | None:
         # One read tells what the value is (a hash is in at most one table), so the
         # token_type_hint need not order the search: an unknown value costs that read alone.
         found = await tx.identify_token(token_hash)
@@ -195,18 +196,18 @@ async def revoke_request(
             # RFC 7009 §2.2.1: a value we know but whose type cannot be revoked here.
             raise UnsupportedTokenTypeError(f"a {kind} cannot be revoked; it is single-use")
         _check_owner(target, client.client_id)
-        return target
+        if target.grant_id is not None:
+            return target, 0  # revoked below, under its grant's lock
+        plan = plan_revocation(target, cascade=True, now=now)
+        tokens, _grants = await _revoke(tx, target, token_hash, plan, by=RevokedBy.CLIENT, now=now)
+        return target, tokens
 
-    found = await with_authenticated_client(ctx, creds, locate, now=now, readonly=True)
-    if found is None:
+    located = await with_authenticated_client(ctx, creds, locate, now=now, single_write=True)
+    if located is None:
         return
-    if found.grant_id is None:
-        plan = plan_revocation(found, cascade=True, now=now)
-        async with ctx.store.transaction(single_write=True) as tx:
-            tokens, grants = await _revoke(
-                tx, found, token_hash, plan, by=RevokedBy.CLIENT, now=now
-            )
-    else:
+    found, tokens = located
+    grants = 0
+    if found.grant_id is not None:
         async with ctx.store.transaction() as tx:
             target = await _locate_locked(tx, token_hash, (found.kind,))
             if target is None:  # gone meanwhile (the janitor purged it)
