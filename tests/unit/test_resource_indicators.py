@@ -29,7 +29,11 @@ def test_absolute_uris_are_accepted(uri: str) -> None:
         "https://api.test/#frag",
         "https://api.test/ x",
         "https:no-host",
+        "HTTPS:no-host",
         "https://api.test/\x7f",
+        "https://api.test/\x00",
+        "https://api.test/\tx",
+        "urn:example:#api",
     ],
 )
 def test_bad_uris_are_invalid_target(uri: str) -> None:

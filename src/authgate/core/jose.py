@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -76,6 +77,9 @@ def normalise_public_jwks(text: str) -> str:
 class _LoadedKey:
     record: SigningKey
     key: ECKey | RSAKey
+    # the `cryptography` key that signs, taken once (joserfc's property checks its type
+    # against the ABCs on each call); None for a key that is only published
+    signer: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | None = None
 
 
 class KeyRing:
@@ -102,7 +106,7 @@ class KeyRing:
             text = rec.private_jwk if signs else rec.public_jwk
             key = known.get(text) or _import(text)
             self._parsed[text] = key
-            loaded.append(_LoadedKey(rec, key))
+            loaded.append(_LoadedKey(rec, key, key.private_key if signs else None))
         self._published = [
             k for k in loaded if k.record.publish_until is None or k.record.publish_until > now
         ]
@@ -146,7 +150,7 @@ class KeyRing:
             header = {"alg": alg.value, "kid": loaded.record.kid, "typ": typ}
             head = self._headers[(alg, typ)] = _b64_json(header)
         signing_input = f"{head}.{_b64_json(claims)}"
-        signature = _signature(loaded.key, alg, signing_input.encode("ascii"))
+        signature = _signature(loaded.signer, alg, signing_input.encode("ascii"))
         return f"{signing_input}.{_b64(signature)}"
 
     def verify(self, token: str, *, algs: Sequence[str] = ("ES256", "RS256")) -> JwtContent:
@@ -165,8 +169,11 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # json.dumps builds one per call
+
+
 def _b64_json(value: Mapping[str, object]) -> str:
-    return _b64(json.dumps(value, separators=(",", ":")).encode())
+    return _b64(_COMPACT.encode(value).encode())
 
 
 # Immutable parameter objects, built once rather than per signature.
@@ -175,17 +182,18 @@ _PKCS1V15 = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
 
 
-def _signature(key: ECKey | RSAKey, alg: SigningAlg, data: bytes) -> bytes:
+def _signature(
+    private: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | None, alg: SigningAlg, data: bytes
+) -> bytes:
     """RFC 7518 §3.3 (RS256: RSASSA-PKCS1-v1_5 with SHA-256) and §3.4 (ES256: ECDSA P-256
-    with SHA-256, the signature as R || S, 32 octets each).
+    with SHA-256, the signature as R || S, 32 octets each). The active key of `alg` is of
+    its type (the ring is built so), so the types are cast, not checked on every call.
     """
-    private = key.private_key
     if alg is SigningAlg.ES256:
-        assert isinstance(private, ec.EllipticCurvePrivateKey)  # noqa: S101
-        r, s = decode_dss_signature(private.sign(data, _ECDSA_SHA256))
+        der = cast(ec.EllipticCurvePrivateKey, private).sign(data, _ECDSA_SHA256)
+        r, s = decode_dss_signature(der)
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
-    assert isinstance(private, rsa.RSAPrivateKey)  # noqa: S101
-    return private.sign(data, _PKCS1V15, _SHA256)
+    return cast(rsa.RSAPrivateKey, private).sign(data, _PKCS1V15, _SHA256)
 
 
 def _import(private_jwk: str) -> ECKey | RSAKey:
