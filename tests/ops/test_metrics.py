@@ -75,6 +75,25 @@ async def test_requests_are_counted_by_route_template_and_status(
     assert ("authgate_table_rows", frozenset({("table", "clients")})) in _samples(text)
 
 
+async def test_revocations_by_the_client_are_counted(
+    client: httpx2.AsyncClient, app: ASGIApp
+) -> None:
+    """RFC 7009: each token a client revokes counts once in authgate_tokens_revoked_total;
+    revoking it again, or an unknown value, counts nothing.
+    """
+    registered = await make_client(app, scope="api:read")
+    form = {"grant_type": "client_credentials"}
+    tokens = [
+        (await client.post("/token", data=form, auth=registered.auth)).json()["access_token"]
+        for _ in range(2)
+    ]
+    for value in (*tokens, tokens[0], "unknown-" + new_id()):
+        revoked = await client.post("/revoke", data={"token": value}, auth=registered.auth)
+        assert revoked.status_code == 200
+    text = await _scrape(client)
+    assert _value(text, "authgate_tokens_revoked_total", reason="client") == 2
+
+
 async def test_jwt_access_tokens_are_counted_as_jwt(
     client: httpx2.AsyncClient, app: ASGIApp
 ) -> None:

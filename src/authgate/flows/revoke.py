@@ -225,6 +225,7 @@ async def revoke_request(
         tokens,
         grants,
     )
+    ctx.metrics.tokens_revoked(RevokedBy.CLIENT.value, tokens)
 
 
 def _check_owner(target: Target, client_id: str) -> None:
