@@ -5,12 +5,13 @@ on a pipe (a service manager, a container runtime) that system call was a quarte
 request's CPU time.
 
 Only lines below WARNING of the loggers under `buffered` (authgate's own: the access lines,
-and a flow's event such as `token.revoke`, whose own write was a sixth of a revocation's
-CPU) wait for the loop; a warning or error, any other logger's line (uvicorn's), and a line
-logged where no event loop runs (start-up, another thread) are written at once, after the
-lines still waiting. So a line waits at most one loop iteration, and the server's own
-shutdown lines take any waiting line out with them: uvicorn ends its process by re-raising
-the SIGTERM it caught, so `logging.shutdown()` (which calls `flush()`) may never run.
+and a flow's event such as a revocation's `token.revoke`, which was written alone, one
+system call per revocation) wait for the loop; a warning or error, any other logger's line
+(uvicorn's), and a line logged where no event loop runs (start-up, another thread) are
+written at once, after the lines still waiting. So a line waits at most one loop
+iteration, and the server's own shutdown lines take any waiting line out with them: uvicorn
+ends its process by re-raising the SIGTERM it caught, so `logging.shutdown()` (which calls
+`flush()`) may never run.
 """
 
 from __future__ import annotations
