@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from authgate.core.errors import ConflictError, InvalidRequestError
+from authgate.core.models import Target
 from authgate.core.revocation import (
     ApprovalPlan,
     BulkSelection,
     RevocationPlan,
-    Target,
     lookup_order,
     parse_operator_type,
     plan_approval,

@@ -16,6 +16,7 @@ from authgate.core.types import (
     RevokedBy,
     SigningAlg,
     Subject,
+    TokenTypeHint,
 )
 
 
@@ -152,6 +153,24 @@ class AccessToken:
     refresh_token_hash: bytes | None = field(default=None, repr=False)
     revoked_at: datetime | None = None
     revoked_by: RevokedBy | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A stored token as revocation and approval see it."""
+
+    kind: TokenTypeHint
+    client_id: ClientId
+    grant_id: GrantId | None
+    expires_at: datetime  # for a refresh token: the earlier of absolute and idle expiry
+    revoked_by: RevokedBy | None
+    grant_revoked_by: RevokedBy | None = None
+    consumed: bool = False  # a rotated-out refresh token
+    blocked: bool = False  # a refresh token whose access token is revoked (SEC-77)
+
+    @property
+    def label(self) -> str:
+        return "access token" if self.kind is TokenTypeHint.ACCESS_TOKEN else "refresh token"
 
 
 @dataclass(frozen=True, slots=True)

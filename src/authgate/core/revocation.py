@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from authgate.core.errors import ConflictError, InvalidRequestError
-from authgate.core.types import ClientId, GrantId, RevokedBy, TokenTypeHint
+from authgate.core.models import Target
+from authgate.core.types import GrantId, RevokedBy, TokenTypeHint
 
 _WHO = {
     RevokedBy.CLIENT: "by its client (RFC 7009 request)",
@@ -56,24 +57,6 @@ def parse_operator_type(value: str | None) -> str | None:
     if value not in names:
         raise InvalidRequestError("type must be access or refresh")
     return names[value].value
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """A stored token as revocation and approval see it."""
-
-    kind: TokenTypeHint
-    client_id: ClientId
-    grant_id: GrantId | None
-    expires_at: datetime  # for a refresh token: the earlier of absolute and idle expiry
-    revoked_by: RevokedBy | None
-    grant_revoked_by: RevokedBy | None = None
-    consumed: bool = False  # a rotated-out refresh token
-    blocked: bool = False  # a refresh token whose access token is revoked (SEC-77)
-
-    @property
-    def label(self) -> str:
-        return "access token" if self.kind is TokenTypeHint.ACCESS_TOKEN else "refresh token"
 
 
 @dataclass(frozen=True, slots=True)

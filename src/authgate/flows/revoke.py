@@ -13,13 +13,12 @@ from datetime import datetime
 
 from authgate.core.client_auth import ClientCredentials
 from authgate.core.errors import InvalidRequestError, NotFoundError, UnsupportedTokenTypeError
-from authgate.core.models import AccessToken, Client
+from authgate.core.models import AccessToken, Client, Target
 from authgate.core.params import Params
 from authgate.core.revocation import (
     ApprovalPlan,
     BulkSelection,
     RevocationPlan,
-    Target,
     lookup_order,
     parse_operator_type,
     plan_approval,
@@ -187,7 +186,7 @@ async def revoke_request(
             return None  # RFC 7009 §2.2: an invalid token is answered with 200
         kind, access = found
         if access is not None:
-            target = await _access_target(tx, access[0])
+            target = access
         elif kind == TokenTypeHint.REFRESH_TOKEN:
             if (refresh := await _refresh_target(tx, token_hash)) is None:
                 return None  # purged between the two reads

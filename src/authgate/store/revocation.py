@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from authgate.core.models import AccessToken, Grant, TokenStatus
+from authgate.core.models import Grant, Target
 from authgate.core.types import GrantId, RevokedBy
 
 
@@ -83,11 +83,10 @@ class RevocationStoreTx(Protocol):
         """
         ...
 
-    async def identify_token(
-        self, token_hash: bytes
-    ) -> tuple[str, tuple[AccessToken, TokenStatus] | None] | None:
-        """What the value with this hash is, in one read: ("access_token", (token, status)),
-        ("refresh_token" | "authorization_code" | "device_code", None), or None.
+    async def identify_token(self, token_hash: bytes) -> tuple[str, Target | None] | None:
+        """What the value with this hash is, in one read: ("access_token", what revoking the
+        access token needs, its grant's revocation included), ("refresh_token" |
+        "authorization_code" | "device_code", None), or None.
         """
         ...
 

@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.base import Executable
 
-from authgate.core.models import AccessToken, Grant, TokenStatus
-from authgate.core.types import GrantId, RevokedBy
+from authgate.core.models import Grant, Target
+from authgate.core.types import ClientId, GrantId, RevokedBy, TokenTypeHint
 from authgate.store.sql import rows, tables as t
 from authgate.store.sql.pg_batch import ByKey, UpdateByKey
 from authgate.store.sql.prepared import Prepared
@@ -130,9 +130,20 @@ _REVOKE_AT = Prepared(
 )
 
 
+# What revocation needs of an access token (core/revocation.Target), its grant's revocation
+# read in the same statement.
+_AT_TARGET = (
+    AT.client_id,
+    AT.grant_id,
+    AT.expires_at,
+    AT.revoked_by,
+    G.revoked_by.label("grant_revoked_by"),
+)
+
+
 def _kind_only(kind: str, key: sa.ColumnElement[Any]) -> Any:
     """A value of another table: its kind, the access token's columns left empty."""
-    empty = (sa.null().label(c.name) for c in rows.FIND_ACCESS_TOKEN.selected_columns)
+    empty = (sa.null().label(c.name) for c in _AT_TARGET)
     return sa.select(*empty, _kind(kind)).where(key == sa.bindparam("h"))
 
 
@@ -140,12 +151,14 @@ def _kind(kind: str) -> sa.Label[Any]:
     return sa.literal_column(f"'{kind}'", sa.String).label("kind")  # SQL text, not a parameter
 
 
-# What a presented value is, in one statement: an access token (with its row and status),
-# or only the kind of a refresh token, authorization code or device code. A hash is in at
-# most one of the tables.
+# What a presented value is, in one statement: an access token (what revoking it needs), or
+# only the kind of a refresh token, authorization code or device code. A hash is in at most
+# one of the tables.
 _IDENTIFY = Prepared(
     sa.union_all(
-        rows.FIND_ACCESS_TOKEN.add_columns(_kind("access_token")),
+        sa.select(*_AT_TARGET, _kind("access_token"))
+        .select_from(t.access_tokens.outerjoin(t.grants, G.grant_id == AT.grant_id))
+        .where(AT.token_hash == sa.bindparam("h")),
         _kind_only("refresh_token", t.refresh_tokens.c.token_hash),
         _kind_only("authorization_code", t.authorization_codes.c.code_hash),
         _kind_only("device_code", t.device_codes.c.device_code_hash),
@@ -295,16 +308,22 @@ class RevocationTx(SqlTxBase):
         stmt = sa.select(sa.func.count()).select_from(rows.subquery())
         return int((await self._conn.execute(stmt)).scalar_one())
 
-    async def identify_token(
-        self, token_hash: bytes
-    ) -> tuple[str, tuple[AccessToken, TokenStatus] | None] | None:
+    async def identify_token(self, token_hash: bytes) -> tuple[str, Target | None] | None:
         row = (await self._conn.execute(_IDENTIFY, {"h": token_hash})).first()
         if row is None:
             return None
-        kind = str(row._mapping["kind"])
+        m = row._mapping
+        kind = str(m["kind"])
         if kind != "access_token":
             return kind, None
-        return kind, (rows.access_token_from_row(row), rows.status_from_row(row))
+        return kind, Target(
+            kind=TokenTypeHint.ACCESS_TOKEN,
+            client_id=ClientId(m["client_id"]),
+            grant_id=GrantId(m["grant_id"]) if m["grant_id"] else None,
+            expires_at=m["expires_at"],
+            revoked_by=RevokedBy(m["revoked_by"]) if m["revoked_by"] else None,
+            grant_revoked_by=RevokedBy(m["grant_revoked_by"]) if m["grant_revoked_by"] else None,
+        )
 
     async def set_refresh_idle_expiry(
         self, token_hash: bytes, idle_expires_at: datetime | None
