@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 
@@ -40,6 +40,9 @@ class Row(Protocol):
 
     @property
     def _mapping(self) -> Mapping[Any, Any]: ...
+
+
+M = TypeVar("M")
 
 
 def json_list(values: Sequence[str] | frozenset[str]) -> str:
@@ -83,21 +86,29 @@ def client_values(c: Client) -> dict[str, object]:
     }
 
 
-# Parsed clients by the exact values of their row. The row is still read on every request (a
-# change made by any process is seen at once); only the JSON and enum parsing of an unchanged
-# row is skipped. Client is frozen, so one instance may serve every request.
-_CLIENTS: dict[tuple[object, ...], Client] = {}
-_CLIENTS_MAX = 1024
+class ByRowValues(Generic[M]):
+    """Parsed records by the exact values of their row, for rows read on every request that
+    rarely change (a client, a resource server). The row is still read on every request (a
+    change made by any process is seen at once); only the JSON and enum parsing of an
+    unchanged row is skipped. The records are frozen, so one instance may serve every request.
+    """
 
+    __slots__ = ("_found", "_parse")
 
-def client_from_row(r: Row) -> Client:
-    key = tuple(r._mapping.values())
-    found = _CLIENTS.get(key)
-    if found is None:
-        if len(_CLIENTS) >= _CLIENTS_MAX:
-            _CLIENTS.clear()
-        found = _CLIENTS[key] = _parse_client(r)
-    return found
+    MAX = 1024
+
+    def __init__(self, parse: Callable[[Row], M]) -> None:
+        self._parse = parse
+        self._found: dict[tuple[object, ...], M] = {}
+
+    def __call__(self, r: Row) -> M:
+        key = tuple(r._mapping.values())
+        found = self._found.get(key)
+        if found is None:
+            if len(self._found) >= self.MAX:
+                self._found.clear()
+            found = self._found[key] = self._parse(r)
+        return found
 
 
 def _parse_client(r: Row) -> Client:
@@ -150,6 +161,9 @@ USER_FIELDS = (
 )
 
 
+client_from_row = ByRowValues(_parse_client)
+
+
 def user_values(u: User) -> dict[str, object]:
     return {name: getattr(u, name) for name in USER_FIELDS}
 
@@ -176,7 +190,7 @@ def key_from_row(r: Row) -> SigningKey:
     )
 
 
-def resource_from_row(r: Row) -> Resource:
+def _parse_resource(r: Row) -> Resource:
     m = r._mapping
     return Resource(
         uri=m["uri"],
@@ -185,6 +199,9 @@ def resource_from_row(r: Row) -> Resource:
         access_token_ttl=m["access_token_ttl"],
         created_at=m["created_at"],
     )
+
+
+resource_from_row = ByRowValues(_parse_resource)
 
 
 def access_token_values(a: AccessToken) -> dict[str, object]:

@@ -36,7 +36,9 @@ _FIND_CLIENT = Prepared(
     memo_rows=True,
 )
 _FIND_RESOURCE = Prepared(
-    sa.select(t.resources).where(t.resources.c.uri == sa.bindparam("uri")), batch=ByKey
+    sa.select(t.resources).where(t.resources.c.uri == sa.bindparam("uri")),
+    batch=ByKey,
+    memo_rows=True,  # as a client's: read by every token request that names it
 )
 _FIND_USER = Prepared(sa.select(t.users).where(t.users.c.sub == sa.bindparam("sub")), batch=ByKey)
 _INSERT_ACCESS_TOKEN = Prepared(sa.insert(t.access_tokens), batch=InsertMany)
