@@ -130,7 +130,7 @@ _REVOKE_AT = Prepared(
 )
 
 
-# What revocation needs of an access token (core/revocation.Target), its grant's revocation
+# What revocation needs of an access token (core/models.Target), its grant's revocation
 # read in the same statement.
 _AT_TARGET = (
     AT.client_id,
