@@ -173,3 +173,26 @@ async def test_statements_per_request(
     assert (counts.statements, counts.transactions) == EXPECTED[path]
     # every statement of a hot path is compiled once (store/sql/prepared.py), not per request
     assert counts.unprepared == []
+
+
+async def test_revoking_a_grants_access_token_reads_it_once_per_transaction(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RFC 7009 with SEC-77's cascade, not a hot path (its tree UPDATEs are not prepared), but
+    its lookups are: the first transaction reads the client and what the value is (its grant's
+    revocation in the same statement); the second reads it, locks the grant, reads it again
+    (REL-03), revokes the token, then the grant's tokens, successor pairs and the grant.
+    """
+    w = world
+    sub = await make_user(w.app)
+    tokens = iter(
+        [
+            (await issue_user_tokens(w.app, w.web.client_id, sub, "openid api:read")).access_token
+            for _ in range(2)
+        ]
+    )
+    counts = await measure(
+        monkeypatch,
+        lambda: w.client.post("/revoke", data={"token": next(tokens)}, auth=w.web.auth),
+    )
+    assert (counts.statements, counts.transactions) == (2 + 8, 2)

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from authgate.core.client_auth import ClientCredentials
 from authgate.core.errors import InvalidRequestError, NotFoundError, UnsupportedTokenTypeError
-from authgate.core.models import AccessToken, Client, Target
+from authgate.core.models import Client, Target
 from authgate.core.params import Params
 from authgate.core.revocation import (
     ApprovalPlan,
@@ -77,27 +77,18 @@ def _plural(n: int, word: str) -> str:
 async def _locate(
     tx: StoreTx, token_hash: bytes, order: tuple[TokenTypeHint, ...]
 ) -> Target | None:
-    """The stored token with this hash, looked for in `order` (RFC 7009 §2.1)."""
-    for kind in order:
-        if kind is TokenTypeHint.ACCESS_TOKEN:
-            found = await tx.find_access_token(token_hash)
-            if found is not None:
-                return await _access_target(tx, found[0])
-        elif target := await _refresh_target(tx, token_hash):
-            return target
+    """The stored token with this hash if it is of a kind in `order` (RFC 7009 §2.1). A hash
+    is in at most one table, so one read tells which kind it is.
+    """
+    found = await tx.identify_token(token_hash)
+    if found is None:
+        return None
+    kind, access = found
+    if access is not None:
+        return access if TokenTypeHint.ACCESS_TOKEN in order else None
+    if kind == TokenTypeHint.REFRESH_TOKEN and TokenTypeHint.REFRESH_TOKEN in order:
+        return await _refresh_target(tx, token_hash)
     return None
-
-
-async def _access_target(tx: StoreTx, at: AccessToken) -> Target:
-    grant = await tx.find_grant(at.grant_id) if at.grant_id else None
-    return Target(
-        kind=TokenTypeHint.ACCESS_TOKEN,
-        client_id=at.client_id,
-        grant_id=at.grant_id,
-        expires_at=at.expires_at,
-        revoked_by=at.revoked_by,
-        grant_revoked_by=grant.revoked_by if grant else None,
-    )
 
 
 async def _refresh_target(tx: StoreTx, token_hash: bytes) -> Target | None:
