@@ -38,19 +38,24 @@ def app_from_env() -> Starlette:
     migrated by `authgate serve` before the workers started (migrating again is harmless).
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # No formatter of ours shows a record's processName, thread, process or source line;
-    # looking them up is a fifth of the cost of a log line on a hot path (each revocation
-    # logs one; issue 9, and the logging HOWTO's "Optimization" section).
+    skip_unused_log_fields()
+    app = build_app(config.load())
+    tune_gc()
+    return app
+
+
+def skip_unused_log_fields() -> None:
+    """No formatter of ours shows a record's processName, thread, process or source line;
+    looking them up is a fifth of the cost of a log line on a hot path (each revocation
+    logs one; issue 9, and the logging HOWTO's "Optimization" section).
+    """
     logging.logMultiprocessing = False
     logging.logThreads = False
     logging.logProcesses = False
     logging._srcfile = None  # the HOWTO's switch for the caller lookup
-    app = build_app(config.load())
-    _tune_gc()
-    return app
 
 
-def _tune_gc() -> None:
+def tune_gc() -> None:
     """A full collection walks every object the process holds, about 110,000 after the
     imports (SQLAlchemy, Starlette, Jinja2): ~55 ms, during which no request is answered.
     What exists now lives as long as the process, so it is moved out of the collector's
