@@ -145,3 +145,21 @@ async def issue_user_tokens(
             refresh_token_hash=rt.record.token_hash if rt else None,
         )
     return UserTokens(grant.grant_id, at.token, rt.token if rt else "")
+
+
+def metric_samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """(sample name, labels) → value, of a Prometheus text exposition."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return found
+
+
+async def metric(http: Any, name: str, **labels: str) -> float:
+    """One sample of the app's GET /metrics (0 when it is not there)."""
+    response = await http.get("/metrics")
+    assert response.status_code == 200, response.text
+    return metric_samples(response.text).get((name, frozenset(labels.items())), 0.0)

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import httpx2
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from authgate.config import Settings
 from authgate.core.models import AccessToken
@@ -18,17 +17,12 @@ from authgate.core.tokens import hash_token, new_id, new_token
 from authgate.core.types import AccessTokenFormat, ClientId
 from authgate.server import build_app
 from tests.conftest import ISSUER
-from tests.helpers import ASGIApp, lifespan_app, make_client, now
+from tests.helpers import ASGIApp, lifespan_app, make_client, metric_samples, now
 
 METRICS_TOKEN = "metrics-token-0123456789"
 
 
-def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    found = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            found[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return found
+_samples = metric_samples
 
 
 def _value(text: str, name: str, **labels: str) -> float:

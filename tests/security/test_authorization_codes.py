@@ -14,7 +14,7 @@ import pytest
 
 from authgate.core.tokens import hash_token
 from authgate.flows import clients, users
-from tests.helpers import ASGIApp, make_client
+from tests.helpers import ASGIApp, make_client, metric
 from tests.http.authorize.browser import (
     C1_URI,
     Browser,
@@ -69,6 +69,9 @@ async def test_second_redemption_fails_and_revokes_the_first_tokens(
     async with app.store.transaction(readonly=True) as tx:
         found = await tx.find_refresh_token(hash_token(tokens["refresh_token"]))
     assert found is not None and found[1].revoked_at is not None  # refresh grant: 400 there
+    # each detection is counted, once its revocation is committed
+    assert await metric(client, "authgate_reuse_detected_total", reason="code_reuse") == 2
+    assert await metric(client, "authgate_reuse_detected_total", reason="replay") == 0
 
 
 @pytest.mark.spec("SEC-14")

@@ -16,7 +16,7 @@ import logging
 from datetime import datetime
 
 from authgate.core import authorization_details, pkce
-from authgate.core.errors import InvalidGrantError, OAuthError
+from authgate.core.errors import InvalidGrantError
 from authgate.core.models import AuthorizationCode, Client
 from authgate.core.params import Params
 from authgate.core.token_request import TokenResponse, validate_client_grant
@@ -24,7 +24,7 @@ from authgate.core.tokens import hash_prefix, hash_token
 from authgate.core.types import GrantType, RevokedBy
 from authgate.flows.context import Context
 from authgate.flows.id_tokens import issue_grant_tokens
-from authgate.flows.outcomes import RaiseAfterCommit
+from authgate.flows.outcomes import RaiseAfterCommit, reuse_refused
 from authgate.flows.tokens import resolve_resource
 from authgate.store.base import StoreTx
 
@@ -44,11 +44,11 @@ async def exchange(
         # SEC-14: another client's code is unknown to this one, and stays unconsumed.
         raise InvalidGrantError("the authorization code is invalid")
     if code.consumed_at is not None:
-        raise RaiseAfterCommit(await _reused(tx, code, now=now))
+        raise await _reused(tx, ctx, code, now=now)
     _check_code(code, params, now=now)
     resource = await resolve_resource(tx, params.get_all("resource"))
     if not await tx.consume_authorization_code(code_hash, now=now):
-        raise RaiseAfterCommit(await _reused(tx, code, now=now))  # REL-02: a race's loser
+        raise await _reused(tx, ctx, code, now=now)  # REL-02: a race's loser
     grant = await tx.find_grant(code.grant_id)
     if grant is None or grant.revoked_at is not None:
         raise InvalidGrantError("the authorization grant has been revoked")
@@ -79,7 +79,9 @@ def _check_code(code: AuthorizationCode, params: Params, *, now: datetime) -> No
     pkce.verify(code.code_challenge, params.get("code_verifier"))
 
 
-async def _reused(tx: StoreTx, code: AuthorizationCode, *, now: datetime) -> OAuthError:
+async def _reused(
+    tx: StoreTx, ctx: Context, code: AuthorizationCode, *, now: datetime
+) -> RaiseAfterCommit:
     revoked = await tx.revoke_grant(code.grant_id, now=now, by=RevokedBy.CODE_REUSE)
     log.warning(
         "authorization code %s redeemed again by %s: grant revoked=%s",
@@ -87,4 +89,8 @@ async def _reused(tx: StoreTx, code: AuthorizationCode, *, now: datetime) -> OAu
         code.client_id,
         revoked,
     )
-    return InvalidGrantError("the authorization code was already used")
+    return reuse_refused(
+        ctx.metrics,
+        InvalidGrantError("the authorization code was already used"),
+        RevokedBy.CODE_REUSE,
+    )

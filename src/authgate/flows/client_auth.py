@@ -67,7 +67,8 @@ async def with_authenticated_client(
 
     A private_key_jwt assertion is verified and its jti spent in a transaction of its own
     first, so an assertion is used up even when the request then fails (RFC 7523 §3 item 7).
-    `work` may raise RaiseAfterCommit: its writes are committed, then the error is raised.
+    `work` may raise RaiseAfterCommit: its writes are committed, then its `after_commit`
+    runs and the error is raised.
     """
     if creds.method is ClientAuthMethod.PRIVATE_KEY_JWT:
         await _spend_assertion(ctx, creds, now)
@@ -82,6 +83,8 @@ async def with_authenticated_client(
         except RaiseAfterCommit as error:
             deferred = error
     if deferred is not None:
+        if deferred.after_commit is not None:
+            deferred.after_commit()
         raise deferred.error
     return result
 

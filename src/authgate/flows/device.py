@@ -27,7 +27,7 @@ from authgate.core.types import DeviceStatus, GrantId, GrantType, RevokedBy
 from authgate.flows.client_auth import with_authenticated_client
 from authgate.flows.context import Context
 from authgate.flows.id_tokens import issue_grant_tokens
-from authgate.flows.outcomes import RaiseAfterCommit
+from authgate.flows.outcomes import RaiseAfterCommit, reuse_refused
 from authgate.flows.tokens import resolve_resource
 from authgate.store.base import StoreTx
 
@@ -145,7 +145,7 @@ async def exchange(
     except OAuthError as error:
         if device.status is DeviceStatus.CONSUMED and device.client_id == client.client_id:
             await _revoke_on_reuse(tx, device, now)
-            raise RaiseAfterCommit(error) from None
+            raise reuse_refused(ctx.metrics, error, RevokedBy.DEVICE_CODE_REUSE) from None
         raise
     if decision.outcome is not rules.PollOutcome.ISSUE:
         await tx.record_device_poll(decision.device)

@@ -24,6 +24,12 @@ class FlowEvents(Protocol):
         """Tokens or grants revoked (reason: a core.types.RevokedBy value)."""
         ...
 
+    def reuse_detected(self, reason: str) -> None:
+        """A spent single-use value was presented again, so its grant was revoked (reason:
+        RevokedBy.REPLAY, CODE_REUSE or DEVICE_CODE_REUSE).
+        """
+        ...
+
     def device_flow(self, outcome: str) -> None:
         """A device authorization outcome (RFC 8628: approved, denied, expired, slow_down …)."""
         ...
@@ -47,6 +53,9 @@ class NoEvents:
         return None
 
     def tokens_revoked(self, reason: str, count: int) -> None:
+        return None
+
+    def reuse_detected(self, reason: str) -> None:
         return None
 
     def device_flow(self, outcome: str) -> None:

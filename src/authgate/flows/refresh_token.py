@@ -29,11 +29,11 @@ from authgate.core.resource_indicators import single_resource, validate_refresh_
 from authgate.core.scopes import OPENID
 from authgate.core.token_request import TokenResponse, build_token_response, validate_client_grant
 from authgate.core.tokens import hash_prefix, hash_token
-from authgate.core.types import GrantType
+from authgate.core.types import GrantType, RevokedBy
 from authgate.flows import audit
 from authgate.flows.context import Context
 from authgate.flows.id_tokens import issue_id_token
-from authgate.flows.outcomes import RaiseAfterCommit
+from authgate.flows.outcomes import reuse_refused
 from authgate.flows.tokens import find_resource, issue_access_token, issue_refresh_token
 from authgate.store.base import StoreTx
 
@@ -77,7 +77,7 @@ async def exchange(
             )
             return body
     if outcome is not Outcome.USE:
-        await _revoke_replayed(tx, state, now=now)
+        await _revoke_replayed(tx, ctx, state, now=now)
     body = await _use(tx, ctx, client, state, token, params, request, now=now)
     await _sweep(tx, ctx, now=now)
     return body
@@ -206,7 +206,9 @@ async def _repeat(
     return body
 
 
-async def _revoke_replayed(tx: StoreTx, state: RefreshState, *, now: datetime) -> None:
+async def _revoke_replayed(
+    tx: StoreTx, ctx: Context, state: RefreshState, *, now: datetime
+) -> None:
     """RFC 9700 §4.14.2: a replayed refresh token revokes the whole grant; the client gets
     invalid_grant once the revocation is committed.
     """
@@ -229,8 +231,10 @@ async def _revoke_replayed(tx: StoreTx, state: RefreshState, *, now: datetime) -
             cascade=True,
             reason="refresh token reuse detected (RFC 9700 4.14.2)",
         )
-    raise RaiseAfterCommit(
-        InvalidGrantError("refresh token was already used; the grant has been revoked")
+    raise reuse_refused(
+        ctx.metrics,
+        InvalidGrantError("refresh token was already used; the grant has been revoked"),
+        RevokedBy.REPLAY,
     )
 
 

@@ -84,6 +84,13 @@ class Metrics:
         self.revoked = Counter(
             "authgate_tokens_revoked", "Revocations by reason.", ["reason"], registry=r
         )
+        self.reuse = Counter(
+            "authgate_reuse_detected",
+            "Spent refresh tokens, authorization codes and device codes presented again "
+            "(their grant revoked), by reason.",
+            ["reason"],
+            registry=r,
+        )
         self.device = Counter(
             "authgate_device_flow", "Device flow outcomes (RFC 8628).", ["outcome"], registry=r
         )
@@ -166,6 +173,9 @@ class Metrics:
 
     def tokens_revoked(self, reason: str, count: int) -> None:
         self._count(self.revoked, (reason,), count)
+
+    def reuse_detected(self, reason: str) -> None:
+        self._count(self.reuse, (reason,))
 
     def device_flow(self, outcome: str) -> None:
         self._count(self.device, (outcome,))

@@ -19,7 +19,7 @@ from authgate.core.types import ClientAuthMethod
 from authgate.flows import token as token_flow
 from authgate.flows.user_codes import find_user_code
 from authgate.flows.users import set_disabled
-from tests.helpers import ASGIApp, RegisteredClient, make_client, make_user, now
+from tests.helpers import ASGIApp, RegisteredClient, make_client, make_user, metric, now
 from tests.http.authorize.browser import Browsers
 from tests.http.device.pages import DEVICE_GRANT, USER_CODE, poll, start, verify
 
@@ -147,6 +147,7 @@ async def test_approved_code_yields_tokens_once_and_reuse_revokes_them(
     id_claims = jwt.decode(data["id_token"], keys, algorithms=["RS256"]).claims
     assert (id_claims["sub"], id_claims["aud"]) == (sub, d1.client_id)
     assert "nonce" not in id_claims
+    assert await metric(client, "authgate_reuse_detected_total", reason="device_code_reuse") == 0
     again = await poll(client, d1, body["device_code"])
     assert again.status_code == 400
     assert again.json()["error"] == "invalid_grant"
@@ -154,6 +155,7 @@ async def test_approved_code_yields_tokens_once_and_reuse_revokes_them(
         found = await tx.find_access_token(hash_token(data["access_token"]))
     assert found is not None
     assert found[1].grant_revoked
+    assert await metric(client, "authgate_reuse_detected_total", reason="device_code_reuse") == 1
 
 
 @pytest.mark.spec("SEC-61")

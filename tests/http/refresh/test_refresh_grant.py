@@ -9,7 +9,7 @@ import pytest
 
 from authgate.core.types import ClientId
 from authgate.flows import clients, users
-from tests.helpers import make_client, now
+from tests.helpers import make_client, metric, now
 from tests.parties import Parties, client_credentials, introspect, is_active, refresh
 
 pytestmark = pytest.mark.spec("RFC 6749 §6")
@@ -34,9 +34,11 @@ async def test_public_client_rotates_and_a_replay_revokes_the_family(
     at1, rt1 = body["access_token"], body["refresh_token"]
     assert await is_active(client, parties.r1, at1)
 
+    assert await metric(client, "authgate_reuse_detected_total", reason="replay") == 0
     replay = await refresh(client, parties.p1, t.refresh_token)
     assert replay.status_code == 400
     assert replay.json()["error"] == "invalid_grant"
+    assert await metric(client, "authgate_reuse_detected_total", reason="replay") == 1
     after = await refresh(client, parties.p1, rt1)
     assert after.status_code == 400 and after.json()["error"] == "invalid_grant"
     for token in (at1, rt1, t.access_token):
