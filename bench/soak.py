@@ -11,7 +11,7 @@ The server is pinned to CPU 0 and the load to CPU 1, as in bench/run.py.
 
 Environment: BENCH_DB=sqlite|postgresql (default sqlite), SOAK_REQUESTS (default 1000000),
 SOAK_SECONDS (open-loop run, default 30), SOAK_SCENARIO=cc_opaque|introspect (default
-cc_opaque).
+cc_opaque), BENCH_LIVE_TOKENS=N (seed N live access tokens first, as bench/run.py does).
 """
 
 from __future__ import annotations
@@ -151,6 +151,7 @@ def main() -> None:
     requests = int(os.environ.get("SOAK_REQUESTS", "1000000"))
     seconds = float(os.environ.get("SOAK_SECONDS", "30"))
     scenario = os.environ.get("SOAK_SCENARIO", "cc_opaque")
+    live = int(os.environ.get("BENCH_LIVE_TOKENS", "0"))
     os.sched_setaffinity(0, {1})  # the load generator's core; the server gets CPU 0
     url, handle = run.database(kind)
     server = None
@@ -160,7 +161,7 @@ def main() -> None:
             "AUTHGATE_ISSUER": f"http://127.0.0.1:{run.PORT}",
             "AUTHGATE_ACCESS_TOKEN_TTL": "3600",
         }
-        creds = run.seed(env, pool=0, live=0)
+        creds = run.seed(env, pool=0, live=live)
         server = subprocess.Popen(run.server_cmd(env), shell=True)  # noqa: S602 - our own command
         base = f"http://127.0.0.1:{run.PORT}"
         for _ in range(100):
@@ -191,7 +192,10 @@ def main() -> None:
             if line.startswith("Authorization")
         )
         wrk_env = {"BENCH_METHOD": "POST", "BENCH_BODY": body, "BENCH_AUTH": auth_header}
-        print(f"authgate on {kind}, {scenario}; RSS at start {rss_mb(server.pid):.0f} MB")
+        print(
+            f"authgate on {kind}, {scenario}, {live:,} live tokens seeded; "
+            f"RSS at start {rss_mb(server.pid):.0f} MB"
+        )
         peak = wrk.run(f"{base}{path}", wrk_env, 10)
         max_rps = float(peak["rps"])
         print(f"maximum (wrk, 32 connections, 10 s): {max_rps:,.0f} req/s")

@@ -310,6 +310,71 @@ async def test_the_wal_is_restarted_once_it_is_long(
     assert limit == (group_commit.WAL_SIZE_LIMIT,)
 
 
+@pytest.mark.parametrize(("catch_up_frames", "passes"), [(512, 1), (-1, 4)])
+async def test_a_restart_catches_up_and_flushes_before_it_holds_the_writes(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch, catch_up_frames: int, passes: int
+) -> None:
+    """Before holding the writes for the restart, passive passes copy what was appended
+    meanwhile, with the writes going on, until at most CATCH_UP_FRAMES are left (at most
+    CATCH_UP_PASSES passes), and the database file is synced: the held part then has
+    little to copy and little to sync."""
+    path = db_path(store)
+    writer = store._writer
+    assert writer is not None
+    monkeypatch.setattr(group_commit, "RESTART_FRAMES", 10)
+    monkeypatch.setattr(group_commit, "CATCH_UP_FRAMES", catch_up_frames)
+    monkeypatch.setattr(group_commit, "CATCH_UP_PASSES", 4)
+    calls: list[tuple[str, bool]] = []
+    real = group_commit._checkpoint
+
+    def spy(path: str, mode: str) -> tuple[int, int]:
+        calls.append((mode, writer._lock.locked()))
+        return real(path, mode)
+
+    flush = writer._flush
+
+    def spy_flush(path: str) -> None:
+        calls.append(("FLUSH", writer._lock.locked()))
+        flush(path)
+
+    monkeypatch.setattr(group_commit, "_checkpoint", spy)
+    monkeypatch.setattr(writer, "_flush", spy_flush)
+    monkeypatch.setattr(writer, "_checkpoint_due", float("inf"))
+    for i in range(40):
+        await hit(store, f"w-{i}")
+    monkeypatch.setattr(writer, "_checkpoint_due", 0.0)
+    await hit(store, "trigger")  # its commit starts the passive checkpoint
+    for _ in range(500):
+        if calls and calls[-1][0] == "RESTART" and writer._restarting is None:
+            break
+        await asyncio.sleep(0.01)
+    # the first pass, the catch-up passes (a pass that leaves <= 512 frames ends them; with
+    # -1 none does) and the sync, all with the writes going on; then the restart, held
+    assert calls == [("PASSIVE", False)] * (1 + passes) + [("FLUSH", False), ("RESTART", True)]
+    await hit(store, "after")
+    assert wal_restarts(path) >= 1
+    assert len(committed(path)) == 42
+
+
+async def test_the_flush_keeps_one_descriptor_until_the_store_is_closed(store: SqlStore) -> None:
+    """Closing a descriptor of the database file would drop every POSIX lock this process
+    holds on it, SQLite's included: `_flush` opens one once and only `close_file`, after
+    every connection is closed, closes it."""
+    writer = store._writer
+    assert writer is not None
+    await hit(store, "x")
+    writer._flush(db_path(store))
+    first = writer._file
+    assert first is not None
+    writer._flush(db_path(store))
+    assert writer._file == first
+    assert os.fstat(first).st_ino == os.stat(db_path(store)).st_ino
+    await store.close()
+    assert writer._file is None
+    writer._flush(db_path(store))  # a restart finishing after the close does nothing
+    assert writer._file is None
+
+
 async def test_writers_held_across_a_pause_still_share_one_commit(
     store: SqlStore, commits: list[int]
 ) -> None:

@@ -34,7 +34,9 @@ searched it). So once the log holds `RESTART_FRAMES`, the passive checkpoint tha
 bulk is followed by a short one with this process's writes held (`_restart`): it commits the
 open batch, copies the few frames appended since and waits (briefly) for readers to leave
 the log (`wal_checkpoint(RESTART)`), and the next batch writes the log from its start,
-truncated to `WAL_SIZE_LIMIT` (`journal_size_limit`).
+truncated to `WAL_SIZE_LIMIT` (`journal_size_limit`). Before the writes are held, more
+passive passes copy what was appended meanwhile and the database file is synced, so that the
+held checkpoint has little to copy and little to sync.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -58,6 +61,8 @@ MAX_BATCH = 64
 CHECKPOINT_INTERVAL = 1.0  # seconds
 RESTART_FRAMES = 4096  # WAL frames (pages) past which the log is restarted
 RESTART_TIMEOUT = 0.2  # seconds the restart waits for readers (of any process) at most
+CATCH_UP_FRAMES = 512  # frames a held restart may be left to copy, after the passive passes
+CATCH_UP_PASSES = 4  # passive passes before a restart, at most
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to when it restarts
 _SAVEPOINT = "authgate_request"
 
@@ -137,6 +142,8 @@ class GroupCommit:
         self._checkpoint_due = time.monotonic() + CHECKPOINT_INTERVAL
         self._checkpointing = False
         self._restarting: asyncio.Task[None] | None = None
+        self._file: int | None = None  # a descriptor of the database file, for _flush
+        self._file_closed = False
         self._inside: tuple[_Batch, bool]  # the batch and savepoint of the request inside
 
     async def enter(self, *, savepoint: bool = True) -> Connection:
@@ -261,12 +268,12 @@ class GroupCommit:
         done = asyncio.get_running_loop().run_in_executor(None, _checkpoint, path, "PASSIVE")
         done.add_done_callback(functools.partial(self._checkpoint_done, path))
 
-    def _checkpoint_done(self, path: str, done: asyncio.Future[int]) -> None:
+    def _checkpoint_done(self, path: str, done: asyncio.Future[tuple[int, int]]) -> None:
         if done.cancelled() or done.exception() is not None:
             if not done.cancelled():
                 log.warning("WAL checkpoint failed: %s", done.exception())
             self._checkpoint_over()
-        elif done.result() >= RESTART_FRAMES:
+        elif done.result()[0] >= RESTART_FRAMES:
             self._restarting = asyncio.get_running_loop().create_task(self._restart(path))
         else:
             self._checkpoint_over()
@@ -274,17 +281,42 @@ class GroupCommit:
     async def _restart(self, path: str) -> None:
         """Checkpoint what the passive checkpoint left with this process's writes held, so
         that the next batch writes the log from its start (see the docstring).
+
+        The held part is kept short. Passive passes first copy what was appended meanwhile,
+        the writers going on, until at most `CATCH_UP_FRAMES` are left. And the pages they
+        copied into the database file are written to disk (`_flush`) before the writes are
+        held: SQLite syncs the database file only in a checkpoint that reaches the end of
+        the log, which under load only the held one does. With 10^6 live tokens, whose
+        inserts touch distinct index pages, that sync of ~10,000 pages held the writes for
+        30-55 ms about once a second: the soak's p99.
         """
+        loop = asyncio.get_running_loop()
         try:
+            for _ in range(CATCH_UP_PASSES):
+                frames, copied = await loop.run_in_executor(None, _checkpoint, path, "PASSIVE")
+                if frames - copied <= CATCH_UP_FRAMES:
+                    break
+            await loop.run_in_executor(None, self._flush, path)
             async with self._lock:
                 if self._batch is not None:
                     self._commit(self._batch)
-                await asyncio.get_running_loop().run_in_executor(None, _checkpoint, path, "RESTART")
+                await loop.run_in_executor(None, _checkpoint, path, "RESTART")
         except Exception as exc:
             log.warning("WAL restart failed: %s", exc)
         finally:
             self._restarting = None
             self._checkpoint_over()
+
+    def _flush(self, path: str) -> None:
+        """fdatasync the database file (in a worker thread). The descriptor is opened once
+        and closed only by `close_file`, once every connection is closed: closing any
+        descriptor of a file drops all of this process's POSIX locks on it, SQLite's too.
+        """
+        if self._file_closed:
+            return  # the store is closing
+        if self._file is None:
+            self._file = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        getattr(os, "fdatasync", os.fsync)(self._file)
 
     def _checkpoint_over(self) -> None:
         self._checkpointing = False
@@ -314,16 +346,24 @@ class GroupCommit:
             self._conn.close()
             self._conn = None
 
+    def close_file(self) -> None:
+        """Close `_flush`'s descriptor; only after every connection to the file is closed."""
+        self._file_closed = True
+        if self._file is not None:
+            os.close(self._file)
+            self._file = None
 
-def _checkpoint(path: str, mode: str) -> int:
-    """A checkpoint on a connection of its own (in a worker thread); the frames in the log.
-    PASSIVE copies what no reader still needs and waits for nobody; RESTART copies every
-    frame and waits (at most RESTART_TIMEOUT) until no reader uses the log.
+
+def _checkpoint(path: str, mode: str) -> tuple[int, int]:
+    """A checkpoint on a connection of its own (in a worker thread); the frames in the log
+    and how many of them are now copied into the database. PASSIVE copies what no reader
+    still needs and waits for nobody; RESTART copies every frame and waits (at most
+    RESTART_TIMEOUT) until no reader uses the log.
     """
     conn = sqlite3.connect(path, timeout=1.0 if mode == "PASSIVE" else RESTART_TIMEOUT)
     try:
-        _busy, frames, _copied = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
-        return int(frames)
+        _busy, frames, copied = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        return int(frames), int(copied)
     finally:
         conn.close()
 
