@@ -331,14 +331,14 @@ async def test_a_restart_catches_up_and_flushes_before_it_holds_the_writes(
         calls.append((mode, writer._lock.locked()))
         return real(path, mode)
 
-    flush = writer._flush
+    flush = group_commit._flush
 
     def spy_flush(path: str) -> None:
         calls.append(("FLUSH", writer._lock.locked()))
         flush(path)
 
     monkeypatch.setattr(group_commit, "_checkpoint", spy)
-    monkeypatch.setattr(writer, "_flush", spy_flush)
+    monkeypatch.setattr(group_commit, "_flush", spy_flush)
     monkeypatch.setattr(writer, "_checkpoint_due", float("inf"))
     for i in range(40):
         await hit(store, f"w-{i}")
@@ -356,23 +356,23 @@ async def test_a_restart_catches_up_and_flushes_before_it_holds_the_writes(
     assert len(committed(path)) == 42
 
 
-async def test_the_flush_keeps_one_descriptor_until_the_store_is_closed(store: SqlStore) -> None:
+def test_the_flush_keeps_one_descriptor_per_file_open(tmp_path: Path) -> None:
     """Closing a descriptor of the database file would drop every POSIX lock this process
-    holds on it, SQLite's included: `_flush` opens one once and only `close_file`, after
-    every connection is closed, closes it."""
-    writer = store._writer
-    assert writer is not None
-    await hit(store, "x")
-    writer._flush(db_path(store))
-    first = writer._file
-    assert first is not None
-    writer._flush(db_path(store))
-    assert writer._file == first
-    assert os.fstat(first).st_ino == os.stat(db_path(store)).st_ino
-    await store.close()
-    assert writer._file is None
-    writer._flush(db_path(store))  # a restart finishing after the close does nothing
-    assert writer._file is None
+    holds on it, SQLite's included: `_flush` opens one per file once and never closes it;
+    a file replaced at the same path gets a new one."""
+    path = str(tmp_path / "f.db")
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+    group_commit._flush(path)
+    first = group_commit._files[path]
+    group_commit._flush(path)
+    assert group_commit._files[path] == first
+    assert os.fstat(first).st_ino == os.stat(path).st_ino
+    os.replace(path, path + ".old")
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+    group_commit._flush(path)
+    second = group_commit._files[path]
+    assert second != first and os.fstat(second).st_ino == os.stat(path).st_ino
+    assert os.fstat(first).st_ino == os.stat(path + ".old").st_ino  # still open
 
 
 async def test_writers_held_across_a_pause_still_share_one_commit(

@@ -46,6 +46,7 @@ import functools
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -142,8 +143,6 @@ class GroupCommit:
         self._checkpoint_due = time.monotonic() + CHECKPOINT_INTERVAL
         self._checkpointing = False
         self._restarting: asyncio.Task[None] | None = None
-        self._file: int | None = None  # a descriptor of the database file, for _flush
-        self._file_closed = False
         self._inside: tuple[_Batch, bool]  # the batch and savepoint of the request inside
 
     async def enter(self, *, savepoint: bool = True) -> Connection:
@@ -296,7 +295,7 @@ class GroupCommit:
                 frames, copied = await loop.run_in_executor(None, _checkpoint, path, "PASSIVE")
                 if frames - copied <= CATCH_UP_FRAMES:
                     break
-            await loop.run_in_executor(None, self._flush, path)
+            await loop.run_in_executor(None, _flush, path)
             async with self._lock:
                 if self._batch is not None:
                     self._commit(self._batch)
@@ -306,17 +305,6 @@ class GroupCommit:
         finally:
             self._restarting = None
             self._checkpoint_over()
-
-    def _flush(self, path: str) -> None:
-        """fdatasync the database file (in a worker thread). The descriptor is opened once
-        and closed only by `close_file`, once every connection is closed: closing any
-        descriptor of a file drops all of this process's POSIX locks on it, SQLite's too.
-        """
-        if self._file_closed:
-            return  # the store is closing
-        if self._file is None:
-            self._file = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        getattr(os, "fdatasync", os.fsync)(self._file)
 
     def _checkpoint_over(self) -> None:
         self._checkpointing = False
@@ -346,12 +334,27 @@ class GroupCommit:
             self._conn.close()
             self._conn = None
 
-    def close_file(self) -> None:
-        """Close `_flush`'s descriptor; only after every connection to the file is closed."""
-        self._file_closed = True
-        if self._file is not None:
-            os.close(self._file)
-            self._file = None
+
+# path → a descriptor of that database file, for _flush: opened once per process and never
+# closed, because closing any descriptor of a file drops all of the process's POSIX locks on
+# it, the ones SQLite's connections hold included (SQLite's "How To Corrupt", §2.2).
+_files: dict[str, int] = {}
+_files_lock = threading.Lock()
+
+
+def _flush(path: str) -> None:
+    """Write the database file's pages to disk (fdatasync), in a worker thread."""
+    with _files_lock:
+        fd = _files.get(path)
+        if fd is None or _identity(os.fstat(fd)) != _identity(os.stat(path)):
+            # a file replaced at the same path gets a descriptor of its own; the old one
+            # stays open, as above
+            fd = _files[path] = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    getattr(os, "fdatasync", os.fsync)(fd)
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int]:
+    return stat.st_dev, stat.st_ino
 
 
 def _checkpoint(path: str, mode: str) -> tuple[int, int]:

@@ -158,7 +158,6 @@ class SqlStore:
             while self._readers:
                 self._readers.pop().close()
             self.engine.dispose()
-            self._writer.close_file()
         else:
             assert self.pool is not None  # noqa: S101
             await self.pool.close()
