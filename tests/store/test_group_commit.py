@@ -356,6 +356,41 @@ async def test_a_restart_catches_up_and_flushes_before_it_holds_the_writes(
     assert len(committed(path)) == 42
 
 
+async def test_a_failed_flush_still_restarts_the_wal(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync before the restart is an optimisation: if it fails (say the file cannot be
+    opened), the restart still runs, and its own sync does the work, held."""
+    writer = store._writer
+    assert writer is not None
+    monkeypatch.setattr(group_commit, "RESTART_FRAMES", 10)
+    modes: list[str] = []
+    real = group_commit._checkpoint
+
+    def spy(path: str, mode: str) -> tuple[int, int]:
+        modes.append(mode)
+        return real(path, mode)
+
+    def broken(path: str) -> None:
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(group_commit, "_checkpoint", spy)
+    monkeypatch.setattr(group_commit, "_flush", broken)
+    monkeypatch.setattr(writer, "_checkpoint_due", float("inf"))
+    for i in range(40):
+        await hit(store, f"w-{i}")
+    monkeypatch.setattr(writer, "_checkpoint_due", 0.0)
+    await hit(store, "trigger")  # its commit starts the checkpoint, then the restart
+    assert writer._checkpointing
+    for _ in range(500):
+        if not writer._checkpointing:
+            break
+        await asyncio.sleep(0.01)
+    assert not writer._checkpointing
+    assert modes[-1] == "RESTART"
+    assert len(committed(db_path(store))) == 41
+
+
 def test_the_flush_keeps_one_descriptor_per_file_open(tmp_path: Path) -> None:
     """Closing a descriptor of the database file would drop every POSIX lock this process
     holds on it, SQLite's included: `_flush` opens one per file once and never closes it;
