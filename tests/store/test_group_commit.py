@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -310,72 +310,28 @@ async def test_the_wal_is_restarted_once_it_is_long(
     assert limit == (group_commit.WAL_SIZE_LIMIT,)
 
 
-@pytest.mark.parametrize(("catch_up_frames", "passes"), [(512, 1), (-1, 4)])
-async def test_a_restart_catches_up_and_flushes_before_it_holds_the_writes(
-    store: SqlStore, monkeypatch: pytest.MonkeyPatch, catch_up_frames: int, passes: int
-) -> None:
-    """Before holding the writes for the restart, passive passes copy what was appended
-    meanwhile, with the writes going on, until at most CATCH_UP_FRAMES are left (at most
-    CATCH_UP_PASSES passes), and the database file is synced: the held part then has
-    little to copy and little to sync."""
-    path = db_path(store)
+async def restart_traced(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch, flush: Callable[[str], None]
+) -> list[tuple[str, bool]]:
+    """Write enough for a restart (RESTART_FRAMES set low), let the checkpoint and the
+    restart run with `flush` as the sync before it, and return what they did in order:
+    (PASSIVE, RESTART or FLUSH, whether the writes were held meanwhile)."""
     writer = store._writer
     assert writer is not None
     monkeypatch.setattr(group_commit, "RESTART_FRAMES", 10)
-    monkeypatch.setattr(group_commit, "CATCH_UP_FRAMES", catch_up_frames)
-    monkeypatch.setattr(group_commit, "CATCH_UP_PASSES", 4)
     calls: list[tuple[str, bool]] = []
     real = group_commit._checkpoint
 
-    def spy(path: str, mode: str) -> tuple[int, int]:
+    def checkpoint(path: str, mode: str) -> tuple[int, int]:
         calls.append((mode, writer._lock.locked()))
         return real(path, mode)
 
-    flush = group_commit._flush
-
-    def spy_flush(path: str) -> None:
+    def traced_flush(path: str) -> None:
         calls.append(("FLUSH", writer._lock.locked()))
         flush(path)
 
-    monkeypatch.setattr(group_commit, "_checkpoint", spy)
-    monkeypatch.setattr(group_commit, "_flush", spy_flush)
-    monkeypatch.setattr(writer, "_checkpoint_due", float("inf"))
-    for i in range(40):
-        await hit(store, f"w-{i}")
-    monkeypatch.setattr(writer, "_checkpoint_due", 0.0)
-    await hit(store, "trigger")  # its commit starts the passive checkpoint
-    for _ in range(500):
-        if calls and calls[-1][0] == "RESTART" and writer._restarting is None:
-            break
-        await asyncio.sleep(0.01)
-    # the first pass, the catch-up passes (a pass that leaves <= 512 frames ends them; with
-    # -1 none does) and the sync, all with the writes going on; then the restart, held
-    assert calls == [("PASSIVE", False)] * (1 + passes) + [("FLUSH", False), ("RESTART", True)]
-    await hit(store, "after")
-    assert wal_restarts(path) >= 1
-    assert len(committed(path)) == 42
-
-
-async def test_a_failed_flush_still_restarts_the_wal(
-    store: SqlStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The sync before the restart is an optimisation: if it fails (say the file cannot be
-    opened), the restart still runs, and its own sync does the work, held."""
-    writer = store._writer
-    assert writer is not None
-    monkeypatch.setattr(group_commit, "RESTART_FRAMES", 10)
-    modes: list[str] = []
-    real = group_commit._checkpoint
-
-    def spy(path: str, mode: str) -> tuple[int, int]:
-        modes.append(mode)
-        return real(path, mode)
-
-    def broken(path: str) -> None:
-        raise PermissionError(13, "Permission denied", path)
-
-    monkeypatch.setattr(group_commit, "_checkpoint", spy)
-    monkeypatch.setattr(group_commit, "_flush", broken)
+    monkeypatch.setattr(group_commit, "_checkpoint", checkpoint)
+    monkeypatch.setattr(group_commit, "_flush", traced_flush)
     monkeypatch.setattr(writer, "_checkpoint_due", float("inf"))
     for i in range(40):
         await hit(store, f"w-{i}")
@@ -387,7 +343,39 @@ async def test_a_failed_flush_still_restarts_the_wal(
             break
         await asyncio.sleep(0.01)
     assert not writer._checkpointing
-    assert modes[-1] == "RESTART"
+    return calls
+
+
+@pytest.mark.parametrize(("catch_up_frames", "passes"), [(512, 1), (-1, 4)])
+async def test_a_restart_catches_up_and_flushes_before_it_holds_the_writes(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch, catch_up_frames: int, passes: int
+) -> None:
+    """Before holding the writes for the restart, passive passes copy what was appended
+    meanwhile, with the writes going on, until at most CATCH_UP_FRAMES are left (at most
+    CATCH_UP_PASSES passes), and the database file is synced: the held part then has
+    little to copy and little to sync."""
+    monkeypatch.setattr(group_commit, "CATCH_UP_FRAMES", catch_up_frames)
+    monkeypatch.setattr(group_commit, "CATCH_UP_PASSES", 4)
+    calls = await restart_traced(store, monkeypatch, group_commit._flush)
+    # the first pass, the catch-up passes (a pass that leaves <= 512 frames ends them; with
+    # -1 none does) and the sync, all with the writes going on; then the restart, held
+    assert calls == [("PASSIVE", False)] * (1 + passes) + [("FLUSH", False), ("RESTART", True)]
+    await hit(store, "after")
+    assert wal_restarts(db_path(store)) >= 1
+    assert len(committed(db_path(store))) == 42
+
+
+async def test_a_failed_flush_still_restarts_the_wal(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync before the restart is an optimisation: if it fails (say the file cannot be
+    opened), the restart still runs, and its own sync does the work, held."""
+
+    def broken(path: str) -> None:
+        raise PermissionError(13, "Permission denied", path)
+
+    calls = await restart_traced(store, monkeypatch, broken)
+    assert calls[-2:] == [("FLUSH", False), ("RESTART", True)]
     assert len(committed(db_path(store))) == 41
 
 
