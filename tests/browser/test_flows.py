@@ -95,6 +95,12 @@ def test_logout_confirm_and_done(visit_factory: Any) -> None:
 def test_keyboard_focus_order_is_visible(visit_factory: Any) -> None:
     v: Visit = visit_factory()
     v.authorize()
+    # autofocus is applied after the page renders, not by the time it has loaded: wait for
+    # it (this asserts it happens) before walking the order
+    v.page.wait_for_function(
+        "() => document.activeElement && document.activeElement.name === 'username'",
+        timeout=5000,
+    )
     order = []
     for _ in range(3):
         focused = v.page.evaluate(
